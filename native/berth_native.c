@@ -1,0 +1,255 @@
+/*
+ * berth's one native module: the privileged system calls that Node.js lacks.
+ * Every function is synchronous, throws an Error with .code = errno name on
+ * failure, and takes only plain values (strings, numbers, Buffers).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <node_api.h>
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, NULL, "berth_native: N-API call failed");      \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
+  char msg[4200];
+  snprintf(msg, sizeof msg, "%s %s: %s", syscall, path ? path : "", strerror(err));
+  napi_value code, message, error, errnum;
+  const char *name = strerrorname_np(err);
+  napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -err, &errnum);
+  napi_set_named_property(env, error, "errno", errnum);
+  napi_set_named_property(env, error, "code", code);
+  napi_value sc;
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
+  napi_set_named_property(env, error, "syscall", sc);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* Copies argument i as a string into a malloc'd buffer; NULL for null/undefined. */
+static char *arg_string(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t == napi_null || t == napi_undefined) return NULL;
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static int64_t arg_int(napi_env env, napi_value v) {
+  int64_t n = 0;
+  napi_get_value_int64(env, v, &n);
+  return n;
+}
+
+/* mount(source, target, fstype, flags, data) */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *src = arg_string(env, argv[0]);
+  char *target = arg_string(env, argv[1]);
+  char *fstype = arg_string(env, argv[2]);
+  unsigned long flags = (unsigned long)arg_int(env, argv[3]);
+  char *data = argc > 4 ? arg_string(env, argv[4]) : NULL;
+  int rc = mount(src, target, fstype, flags, data);
+  int err = errno;
+  napi_value ret = NULL;
+  if (rc != 0) throw_errno(env, "mount", target, err);
+  free(src); free(target); free(fstype); free(data);
+  return ret;
+}
+
+/* umount2(target, flags) */
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *target = arg_string(env, argv[0]);
+  int flags = argc > 1 ? (int)arg_int(env, argv[1]) : 0;
+  int rc = umount2(target, flags);
+  int err = errno;
+  if (rc != 0) throw_errno(env, "umount2", target, err);
+  free(target);
+  return NULL;
+}
+
+/* mknod(path, mode, major, minor) */
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = arg_string(env, argv[0]);
+  mode_t mode = (mode_t)arg_int(env, argv[1]);
+  unsigned int maj = (unsigned int)arg_int(env, argv[2]);
+  unsigned int min = (unsigned int)arg_int(env, argv[3]);
+  int rc = mknod(path, mode, makedev(maj, min));
+  int err = errno;
+  if (rc != 0) throw_errno(env, "mknod", path, err);
+  free(path);
+  return NULL;
+}
+
+/* lsetxattr(path, name, value: Buffer) */
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = arg_string(env, argv[0]);
+  char *name = arg_string(env, argv[1]);
+  void *data = NULL;
+  size_t len = 0;
+  napi_get_buffer_info(env, argv[2], &data, &len);
+  int rc = lsetxattr(path, name, data, len, 0);
+  int err = errno;
+  if (rc != 0) throw_errno(env, "lsetxattr", path, err);
+  free(path); free(name);
+  return NULL;
+}
+
+/* lgetxattr(path, name) -> Buffer | null (null when the attribute is absent) */
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = arg_string(env, argv[0]);
+  char *name = arg_string(env, argv[1]);
+  napi_value ret = NULL;
+  ssize_t n = lgetxattr(path, name, NULL, 0);
+  if (n < 0) {
+    int err = errno;
+    if (err == ENODATA || err == ENOTSUP) napi_get_null(env, &ret);
+    else throw_errno(env, "lgetxattr", path, err);
+  } else {
+    void *buf = NULL;
+    napi_create_buffer(env, (size_t)n, &buf, &ret);
+    if (n > 0 && lgetxattr(path, name, buf, (size_t)n) < 0) {
+      ret = NULL;
+      throw_errno(env, "lgetxattr", path, errno);
+    }
+  }
+  free(path); free(name);
+  return ret;
+}
+
+/* llistxattr(path) -> string[] */
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = arg_string(env, argv[0]);
+  napi_value arr = NULL;
+  ssize_t n = llistxattr(path, NULL, 0);
+  if (n < 0) {
+    int err = errno;
+    if (err == ENOTSUP) napi_create_array(env, &arr);
+    else throw_errno(env, "llistxattr", path, err);
+    free(path);
+    return arr;
+  }
+  char *buf = malloc((size_t)n + 1);
+  n = n > 0 ? llistxattr(path, buf, (size_t)n) : 0;
+  napi_create_array(env, &arr);
+  uint32_t idx = 0;
+  for (ssize_t off = 0; off < n;) {
+    size_t l = strlen(buf + off);
+    napi_value s;
+    napi_create_string_utf8(env, buf + off, l, &s);
+    napi_set_element(env, arr, idx++, s);
+    off += (ssize_t)l + 1;
+  }
+  free(buf); free(path);
+  return arr;
+}
+
+/* setns(fd, nstype) */
+static napi_value js_setns(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = (int)arg_int(env, argv[0]);
+  int type = (int)arg_int(env, argv[1]);
+  if (setns(fd, type) != 0) return throw_errno(env, "setns", NULL, errno);
+  return NULL;
+}
+
+/* unshare(flags) */
+static napi_value js_unshare(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (unshare((int)arg_int(env, argv[0])) != 0) return throw_errno(env, "unshare", NULL, errno);
+  return NULL;
+}
+
+/*
+ * seqpacketConnect(path) -> fd. conmon's attach socket is AF_UNIX SOCK_SEQPACKET,
+ * which libuv cannot connect (EPROTOTYPE). The fd is non-blocking and close-on-exec.
+ */
+static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = arg_string(env, argv[0]);
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (!path || strlen(path) >= sizeof addr.sun_path) {
+    free(path);
+    return throw_errno(env, "connect", NULL, ENAMETOOLONG);
+  }
+  strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) { free(path); return throw_errno(env, "socket", NULL, errno); }
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    napi_value r = throw_errno(env, "connect", path, err);
+    free(path);
+    return r;
+  }
+  free(path);
+  napi_value ret;
+  napi_create_int32(env, fd, &ret);
+  return ret;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setns", NULL, js_setns, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unshare", NULL, js_unshare, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
