@@ -1,0 +1,386 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import type { Router, Ctx } from '../server';
+import { boolParam, filtersParam, intParam, readJsonObject, sendJson, commonHeaders } from '../server';
+import { invalidArgument, notFound, conflict } from '../../core/errors';
+import type { Daemon } from '../../daemon/daemon';
+import type { ContainerRecord } from '../../daemon/containers';
+import { frame } from '../stream';
+import type { LogEntry } from '../../logs/k8sfile';
+import { containerStatus } from '../../util/units';
+import { familiarName } from '../../image/store';
+import { matchLabel } from '../../image/service';
+
+const unix = (iso: string): number => Math.floor(new Date(iso).getTime() / 1000);
+
+function dirSize(dir: string): number {
+  let total = 0;
+  const walk = (d: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        try {
+          total += fs.lstatSync(p).size;
+        } catch {
+          /* vanished */
+        }
+      }
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+function imageName(d: Daemon, c: ContainerRecord): string {
+  const img = d.store.getImage(c.Image);
+  if (!img) return c.Image;
+  const cfgName = String(c.Config.Image ?? '');
+  // Docker shows the name the container was created with while it still points at the image.
+  try {
+    const again = d.store.tryResolve(cfgName);
+    if (again && again.id === c.Image) return cfgName;
+  } catch {
+    /* fall through */
+  }
+  const tags = d.store.familiarTags(c.Image);
+  return tags[0] ?? c.Image;
+}
+
+function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, unknown> {
+  const cmd = [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a).replace(/^"|"$/g, '"') : a)).join(' ');
+  const s: Record<string, unknown> = {
+    Id: c.Id,
+    Names: [c.Name],
+    Image: imageName(d, c),
+    ImageID: c.Image,
+    Command: cmd,
+    Created: unix(c.Created),
+    Ports: [],
+    Labels: c.Config.Labels ?? {},
+    State: c.State.Status,
+    Status: containerStatus({
+      status: c.State.Status,
+      running: c.State.Running,
+      paused: c.State.Paused,
+      restarting: c.State.Restarting,
+      exitCode: c.State.ExitCode,
+      startedAt: c.State.StartedAt,
+      finishedAt: c.State.FinishedAt,
+    }),
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+  if (size) {
+    const rw = dirSize(d.containers.paths(c.Id).upper);
+    s.SizeRw = rw;
+    s.SizeRootFs = rw + (d.store.getImage(c.Image)?.size ?? 0);
+  }
+  return s;
+}
+
+function inspect(d: Daemon, c: ContainerRecord, size: boolean): Record<string, unknown> {
+  const p = d.containers.paths(c.Id);
+  const lowers = c.berth.chain.map((ch) => d.store.layerDiffDir(ch)).reverse();
+  const out: Record<string, unknown> = {
+    Id: c.Id,
+    Created: c.Created,
+    Path: c.Path,
+    Args: c.Args,
+    State: c.State,
+    Image: c.Image,
+    ResolvConfPath: p.resolvConf,
+    HostnamePath: p.hostname,
+    HostsPath: p.hosts,
+    LogPath: p.log,
+    Name: c.Name,
+    RestartCount: c.RestartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: c.HostConfig,
+    GraphDriver: { Name: 'overlay2', Data: { LowerDir: lowers.join(':'), UpperDir: p.upper, MergedDir: p.rootfs, WorkDir: p.work } },
+    Mounts: [],
+    Config: c.Config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      Ports: {},
+      SandboxKey: '',
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: '',
+      Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      MacAddress: '',
+      Networks: {},
+    },
+  };
+  if (size) {
+    const rw = dirSize(p.upper);
+    out.SizeRw = rw;
+    out.SizeRootFs = rw + (d.store.getImage(c.Image)?.size ?? 0);
+  }
+  return out;
+}
+
+/** Docker's `ps` filters. */
+function matches(d: Daemon, c: ContainerRecord, f: Record<string, string[]>, all: ContainerRecord[]): boolean {
+  for (const [key, values] of Object.entries(f)) {
+    if (!values.length) continue;
+    switch (key) {
+      case 'id':
+        if (!values.some((v) => c.Id.startsWith(v))) return false;
+        break;
+      case 'name':
+        if (!values.some((v) => safeRegex(v).test(c.Name.slice(1)) || safeRegex(v).test(c.Name))) return false;
+        break;
+      case 'label':
+        if (!values.every((v) => matchLabel(c.Config.Labels ?? {}, v))) return false;
+        break;
+      case 'status': {
+        for (const v of values) {
+          if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(v)) {
+            throw invalidArgument(`invalid filter 'status=${v}'`);
+          }
+        }
+        if (!values.includes(c.State.Status)) return false;
+        break;
+      }
+      case 'exited':
+        if (c.State.Status !== 'exited' || !values.includes(String(c.State.ExitCode))) return false;
+        break;
+      case 'ancestor': {
+        const ok = values.some((v) => {
+          const img = d.store.tryResolve(v);
+          return (img && img.id === c.Image) || c.Config.Image === v;
+        });
+        if (!ok) return false;
+        break;
+      }
+      case 'before':
+      case 'since': {
+        const ref = values[0];
+        const other = all.find((o) => o.Id === ref || o.Name === `/${ref}` || o.Name === ref || o.Id.startsWith(ref));
+        if (!other) throw notFound(`No such container: ${ref}`);
+        const t = new Date(c.Created).getTime();
+        const o = new Date(other.Created).getTime();
+        if (key === 'before' ? !(t < o) : !(t > o)) return false;
+        break;
+      }
+      case 'network':
+      case 'volume':
+      case 'health':
+      case 'publish':
+      case 'expose':
+      case 'isolation':
+      case 'is-task':
+        break;
+      default:
+        throw invalidArgument(`invalid filter '${key}'`);
+    }
+  }
+  return true;
+}
+
+function safeRegex(s: string): RegExp {
+  try {
+    return new RegExp(s);
+  } catch {
+    return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  }
+}
+
+/** Writes log entries in Docker's format: framed unless the container has a TTY. */
+function entryWriter(tty: boolean, timestamps: boolean, write: (b: Buffer) => void, streams: { stdout: boolean; stderr: boolean }) {
+  return (e: LogEntry): void => {
+    if (e.stream === 'stdout' && !streams.stdout) return;
+    if (e.stream === 'stderr' && !streams.stderr) return;
+    const payload = timestamps ? Buffer.concat([Buffer.from(e.time + ' '), e.data]) : e.data;
+    write(tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload));
+  };
+}
+
+function parseTime(v: string | null): number | undefined {
+  if (v === null || v === '' || v === '0') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.floor(Number(v) * 1000);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid time value: ${v}`);
+  return t;
+}
+
+export function containerRoutes(r: Router, d: Daemon): void {
+  const M = d.containers;
+
+  r.add('GET', /^\/containers\/json$/, (ctx) => {
+    const q = ctx.query;
+    const all = boolParam(q, 'all');
+    const limit = intParam(q, 'limit') ?? -1;
+    const f = filtersParam(q);
+    const every = M.all().sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+    let list = every.filter((c) => matches(d, c, f, every));
+    if (!all && limit <= 0 && !f.status && !f.exited) list = list.filter((c) => c.State.Running || c.State.Status === 'paused' || c.State.Restarting);
+    if (limit > 0) list = list.slice(0, limit);
+    sendJson(ctx, 200, list.map((c) => summary(d, c, boolParam(q, 'size'))));
+  });
+
+  r.add('POST', /^\/containers\/create$/, async (ctx) => {
+    const body = await readJsonObject(ctx);
+    if (typeof body.Image !== 'string' || !body.Image) throw invalidArgument('Config cannot be empty in order to create a container');
+    const image = d.store.resolve(body.Image);
+    const name = ctx.query.get('name') ?? undefined;
+    const out = M.create(name, body, image);
+    sendJson(ctx, 201, out);
+  });
+
+  r.add('GET', /^\/containers\/([^/]+)\/json$/, (ctx) => {
+    sendJson(ctx, 200, inspect(d, M.resolve(ctx.params[0]), boolParam(ctx.query, 'size')));
+  });
+
+  r.add('POST', /^\/containers\/([^/]+)\/start$/, async (ctx) => {
+    await M.start(ctx.params[0]);
+    sendJson(ctx, 204);
+  });
+
+  r.add('POST', /^\/containers\/([^/]+)\/stop$/, async (ctx) => {
+    await M.stop(ctx.params[0], { timeout: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
+    sendJson(ctx, 204);
+  });
+
+  r.add('POST', /^\/containers\/([^/]+)\/restart$/, async (ctx) => {
+    await M.restart(ctx.params[0], intParam(ctx.query, 't'));
+    sendJson(ctx, 204);
+  });
+
+  r.add('POST', /^\/containers\/([^/]+)\/kill$/, async (ctx) => {
+    await M.kill(ctx.params[0], ctx.query.get('signal') || 'SIGKILL');
+    sendJson(ctx, 204);
+  });
+
+  r.add('POST', /^\/containers\/([^/]+)\/rename$/, (ctx) => {
+    M.rename(ctx.params[0], ctx.query.get('name') ?? '');
+    sendJson(ctx, 204);
+  });
+
+  r.add('POST', /^\/containers\/([^/]+)\/wait$/, async (ctx) => {
+    const condition = ctx.query.get('condition') || 'not-running';
+    const p = M.wait(ctx.params[0], condition);
+    // Headers go out at once: clients (the docker CLI) wait for them before they start the container.
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const result = await p;
+    res.end(JSON.stringify(result) + '\n');
+  });
+
+  r.add('DELETE', /^\/containers\/([^/]+)$/, async (ctx) => {
+    await M.remove(ctx.params[0], { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+    sendJson(ctx, 204);
+  });
+
+  r.add('GET', /^\/containers\/([^/]+)\/logs$/, async (ctx) => {
+    const c = M.resolve(ctx.params[0]);
+    const q = ctx.query;
+    const streams = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+    if (!streams.stdout && !streams.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
+    const tailStr = q.get('tail');
+    const tail = tailStr === null || tailStr === '' || tailStr === 'all' ? undefined : Number(tailStr);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
+      if (tailStr !== '-1') throw invalidArgument(`invalid value for "tail": ${tailStr}`);
+    }
+    const since = parseTime(q.get('since'));
+    const until = parseTime(q.get('until'));
+    const follow = boolParam(q, 'follow');
+    const tty = !!c.Config.Tty;
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    const write = entryWriter(tty, boolParam(q, 'timestamps'), (b) => res.write(b), streams);
+    const { entries, offset } = M.readLogs(c.Id, { since, until, tail: tail === -1 ? undefined : tail });
+    for (const e of entries) write(e);
+    if (!follow || !M.isRunning(c.Id) || (until !== undefined && until <= Date.now())) {
+      res.end();
+      return;
+    }
+    const { LogFollower } = await import('../../logs/k8sfile');
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      follower.flush();
+      follower.stop();
+      unsubscribe();
+      res.end();
+    };
+    const follower = new LogFollower(M.logPath(c.Id), offset, (e) => {
+      if (until !== undefined && e.ms >= until) return finish();
+      write(e);
+    });
+    const unsubscribe = M.attach(c.Id, (e) => {
+      if (e === null) finish();
+    });
+    ctx.req.socket.on('close', () => {
+      done = true;
+      follower.stop();
+      unsubscribe();
+    });
+  });
+
+  const attach = async (ctx: Ctx): Promise<void> => {
+    const c = M.resolve(ctx.params[0]);
+    const q = ctx.query;
+    const streams = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+    const stream = boolParam(q, 'stream');
+    const logs = boolParam(q, 'logs');
+    const tty = !!c.Config.Tty;
+    if (c.State.Status === 'removing') throw conflict(`container ${c.Id} is being removed`);
+    let write: (b: Buffer) => void;
+    let end: () => void;
+    const contentType = tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+    if (ctx.upgrade) {
+      const sock = ctx.upgrade.socket;
+      const hdrs = { ...commonHeaders(), 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' };
+      sock.write(`HTTP/1.1 101 UPGRADED\r\n${Object.entries(hdrs).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
+      write = (b) => sock.write(b);
+      end = () => sock.end();
+      sock.on('error', () => undefined);
+      // stdin is not wired yet (a later issue): whatever the client sends is discarded.
+      sock.on('data', () => undefined);
+    } else {
+      const res = ctx.res as http.ServerResponse;
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.flushHeaders();
+      write = (b) => res.write(b);
+      end = () => res.end();
+    }
+    const w = entryWriter(tty, false, write, streams);
+    if (logs) for (const e of M.readLogs(c.Id, {}).entries) w(e);
+    if (!stream) return end();
+    const unsubscribe = M.attach(c.Id, (e) => {
+      if (e === null) {
+        unsubscribe();
+        end();
+      } else w(e);
+    });
+    const sock = ctx.upgrade?.socket ?? ctx.req.socket;
+    sock.on('close', unsubscribe);
+  };
+  r.add('POST', /^\/containers\/([^/]+)\/attach$/, attach);
+}

@@ -1,0 +1,370 @@
+/**
+ * Entry point of the `berth` CLI: global flags, command lookup, help, and exit codes.
+ *
+ * Start-up cost matters (every command pays it), so this file knows the commands only by name
+ * and one-line description; a command's module — and with it the HTTP client — is loaded only
+ * when that command runs.
+ */
+import { FlagError, parseFlags, flagUsages, type FlagSpec, type ParsedFlags } from './flags';
+import {
+  BIN,
+  Cli,
+  StatusError,
+  checkArgs,
+  errorExit,
+  flagErrorMessage,
+  renderHelp,
+  type CommandSpec,
+  type GlobalOptions,
+  type Streams,
+} from './cli';
+import { clientVersion } from './pkg';
+
+type Loader = () => Promise<CommandSpec>;
+
+interface Entry {
+  short: string;
+  load: Loader;
+  /** Name shown in paths when invoked through an alias (`container list` → `container ls`). */
+  canonical?: string;
+}
+
+const L = {
+  version: () => import('./commands/version').then((m) => m.versionCommand),
+  info: () => import('./commands/info').then((m) => m.infoCommand),
+  run: () => import('./commands/run').then((m) => m.runCommand),
+  create: () => import('./commands/create').then((m) => m.createCommand),
+  start: () => import('./commands/start').then((m) => m.startCommand),
+  stop: () => import('./commands/lifecycle').then((m) => m.stopCommand),
+  kill: () => import('./commands/lifecycle').then((m) => m.killCommand),
+  restart: () => import('./commands/lifecycle').then((m) => m.restartCommand),
+  rm: () => import('./commands/lifecycle').then((m) => m.rmCommand),
+  wait: () => import('./commands/wait').then((m) => m.waitCommand),
+  rename: () => import('./commands/rename').then((m) => m.renameCommand),
+  ps: () => import('./commands/ps').then((m) => m.psCommand),
+  logs: () => import('./commands/logs').then((m) => m.logsCommand),
+  inspect: () => import('./commands/inspect').then((m) => m.inspectCommand),
+  containerInspect: () => import('./commands/inspect').then((m) => m.containerInspectCommand),
+  imageInspect: () => import('./commands/inspect').then((m) => m.imageInspectCommand),
+  containerPrune: () => import('./commands/prune').then((m) => m.containerPruneCommand),
+  images: () => import('./commands/images').then((m) => m.imagesCommand),
+  load: () => import('./commands/load').then((m) => m.loadCommand),
+  save: () => import('./commands/save').then((m) => m.saveCommand),
+  import: () => import('./commands/import').then((m) => m.importCommand),
+  tag: () => import('./commands/tag').then((m) => m.tagCommand),
+  rmi: () => import('./commands/rmi').then((m) => m.rmiCommand),
+  history: () => import('./commands/history').then((m) => m.historyCommand),
+};
+
+/** Top-level commands, in the groups docker's help shows. */
+export const COMMON: Record<string, Entry> = {
+  run: { short: 'Create and run a new container from an image', load: L.run },
+  ps: { short: 'List containers', load: L.ps },
+  images: { short: 'List images', load: L.images },
+  version: { short: 'Show the berth version information', load: L.version },
+  info: { short: 'Display system-wide information', load: L.info },
+};
+
+export const OTHER: Record<string, Entry> = {
+  create: { short: 'Create a new container', load: L.create },
+  history: { short: 'Show the history of an image', load: L.history },
+  import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
+  inspect: { short: 'Return low-level information on berth objects', load: L.inspect },
+  kill: { short: 'Kill one or more running containers', load: L.kill },
+  load: { short: 'Load an image from a tar archive or STDIN', load: L.load },
+  logs: { short: 'Fetch the logs of a container', load: L.logs },
+  rename: { short: 'Rename a container', load: L.rename },
+  restart: { short: 'Restart one or more containers', load: L.restart },
+  rm: { short: 'Remove one or more containers', load: L.rm },
+  rmi: { short: 'Remove one or more images', load: L.rmi },
+  save: { short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: L.save },
+  start: { short: 'Start one or more stopped containers', load: L.start },
+  stop: { short: 'Stop one or more running containers', load: L.stop },
+  tag: { short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: L.tag },
+  wait: { short: 'Block until one or more containers stop, then print their exit codes', load: L.wait },
+};
+
+interface Group {
+  short: string;
+  commands: Record<string, Entry>;
+}
+
+const ls = (e: Entry): Entry => ({ ...e, canonical: 'ls' });
+const rm = (e: Entry): Entry => ({ ...e, canonical: 'rm' });
+
+export const MANAGEMENT: Record<string, Group> = {
+  container: {
+    short: 'Manage containers',
+    commands: {
+      create: OTHER.create,
+      inspect: { short: 'Display detailed information on one or more containers', load: L.containerInspect },
+      kill: OTHER.kill,
+      logs: OTHER.logs,
+      ls: { short: 'List containers', load: L.ps },
+      list: ls({ short: 'List containers', load: L.ps }),
+      ps: ls({ short: 'List containers', load: L.ps }),
+      prune: { short: 'Remove all stopped containers', load: L.containerPrune },
+      rename: OTHER.rename,
+      restart: OTHER.restart,
+      rm: OTHER.rm,
+      remove: rm(OTHER.rm),
+      run: COMMON.run,
+      start: OTHER.start,
+      stop: OTHER.stop,
+      wait: OTHER.wait,
+    },
+  },
+  image: {
+    short: 'Manage images',
+    commands: {
+      history: OTHER.history,
+      import: OTHER.import,
+      inspect: { short: 'Display detailed information on one or more images', load: L.imageInspect },
+      load: OTHER.load,
+      ls: { short: 'List images', load: L.images },
+      list: ls({ short: 'List images', load: L.images }),
+      rm: { short: 'Remove one or more images', load: L.rmi },
+      remove: rm({ short: 'Remove one or more images', load: L.rmi }),
+      save: OTHER.save,
+      tag: OTHER.tag,
+    },
+  },
+};
+
+const HIDDEN_ALIASES = new Set(['list', 'ps', 'remove']);
+
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'debug', short: 'D', type: 'bool', description: 'Enable debug mode' },
+  { name: 'host', short: 'H', type: 'list', description: 'Daemon socket to connect to' },
+  {
+    name: 'log-level',
+    short: 'l',
+    type: 'string',
+    default: 'info',
+    description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
+  },
+  { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', type: 'string', description: 'Trust certs signed only by this CA' },
+  { name: 'tlscert', type: 'string', description: 'Path to TLS certificate file' },
+  { name: 'tlskey', type: 'string', description: 'Path to TLS key file' },
+  { name: 'tlsverify', type: 'bool', description: 'Use TLS and verify the remote' },
+  { name: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
+];
+
+function listing(cmds: Record<string, Entry | Group>, skipAliases: boolean, sort = true): string {
+  const names = Object.keys(cmds).filter((n) => !(skipAliases && HIDDEN_ALIASES.has(n)));
+  if (sort) names.sort();
+  const width = Math.max(11, ...names.map((n) => n.length + 1));
+  return names.map((n) => `  ${n.padEnd(width)} ${cmds[n].short}\n`).join('');
+}
+
+export function rootHelp(): string {
+  return (
+    `Usage:  ${BIN} [OPTIONS] COMMAND\n\n` +
+    'A self-sufficient runtime for containers\n\n' +
+    `Common Commands:\n${listing(COMMON, false, false)}\n` +
+    `Management Commands:\n${listing(MANAGEMENT, false)}\n` +
+    `Commands:\n${listing(OTHER, false)}\n` +
+    `Global Options:\n${flagUsages(GLOBAL_FLAGS)}\n` +
+    `Run '${BIN} COMMAND --help' for more information on a command.\n`
+  );
+}
+
+export function groupHelp(name: string): string {
+  const g = MANAGEMENT[name];
+  return (
+    `Usage:  ${BIN} ${name} COMMAND\n\n${g.short}\n\n` +
+    `Commands:\n${listing(g.commands, true)}\n` +
+    `Run '${BIN} ${name} COMMAND --help' for more information on a command.\n`
+  );
+}
+
+/** Aliases docker lists for each command ("Aliases:" in help). */
+const ALIASES: Record<string, string[]> = {
+  run: ['container run', 'run'],
+  create: ['container create', 'create'],
+  start: ['container start', 'start'],
+  stop: ['container stop', 'stop'],
+  kill: ['container kill', 'kill'],
+  restart: ['container restart', 'restart'],
+  rm: ['container rm', 'container remove', 'rm'],
+  wait: ['container wait', 'wait'],
+  rename: ['container rename', 'rename'],
+  ps: ['container ls', 'container list', 'container ps', 'ps'],
+  logs: ['container logs', 'logs'],
+  info: ['system info', 'info'],
+  images: ['image ls', 'image list', 'images'],
+  load: ['image load', 'load'],
+  save: ['image save', 'save'],
+  import: ['image import', 'import'],
+  tag: ['image tag', 'tag'],
+  rmi: ['image rm', 'image remove', 'rmi'],
+  history: ['image history', 'history'],
+};
+
+export function aliasesFor(spec: CommandSpec): string[] | undefined {
+  return spec.aliases ?? ALIASES[spec.name];
+}
+
+
+function globalOptions(f: ParsedFlags, env: NodeJS.ProcessEnv): GlobalOptions {
+  const hosts = f.list('host');
+  if (hosts.length > 1) throw new StatusError(1, 'Failed to initialize: unable to resolve berth endpoint: Specify only one -H');
+  const opts: GlobalOptions = { host: hosts[0], debug: f.bool('debug'), logLevel: f.string('log-level') };
+  const verify = f.bool('tlsverify') || (!f.has('tlsverify') && !!env.DOCKER_TLS_VERIFY);
+  if (f.bool('tls') || verify) {
+    const certDir = env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker`;
+    opts.tls = {
+      ca: f.string('tlscacert') || (verify ? `${certDir}/ca.pem` : undefined),
+      cert: f.string('tlscert') || `${certDir}/cert.pem`,
+      key: f.string('tlskey') || `${certDir}/key.pem`,
+      verify,
+    };
+  }
+  if (!['debug', 'info', 'warn', 'error', 'fatal', 'panic', 'trace'].includes(opts.logLevel)) {
+    throw new StatusError(1, `Unable to parse logging level: ${opts.logLevel}`);
+  }
+  return opts;
+}
+
+function spec(loaded: CommandSpec): CommandSpec {
+  return { ...loaded, aliases: aliasesFor(loaded) };
+}
+
+/** Runs the CLI on `argv` (without node and script); resolves to the exit status. */
+export async function main(argv: string[], streams: Streams, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let gf: ParsedFlags;
+  try {
+    gf = parseFlags(argv, GLOBAL_FLAGS, { interspersed: false });
+  } catch (err) {
+    if (err instanceof FlagError) {
+      streams.err.write(`${err.message}\n\nUsage:  ${BIN} [OPTIONS] COMMAND [ARG...]\n\nRun '${BIN} --help' for more information\n`);
+      return 125;
+    }
+    throw err;
+  }
+  if (gf.bool('version')) {
+    streams.out.write(`berth version ${clientVersion()}\n`);
+    return 0;
+  }
+  if (gf.help) {
+    streams.out.write(rootHelp());
+    return 0;
+  }
+  const args = gf.args;
+  if (args.length === 0) {
+    streams.err.write(rootHelp());
+    return 0;
+  }
+
+  let globals: GlobalOptions;
+  try {
+    globals = globalOptions(gf, env);
+  } catch (err) {
+    const [msg, code] = errorExit(err);
+    streams.err.write(`${msg}\n`);
+    return code;
+  }
+  const cli = new Cli(globals, streams, env);
+
+  // `berth help [COMMAND [SUB]]`
+  let words = args;
+  let forceHelp = false;
+  if (words[0] === 'help') {
+    words = words.slice(1);
+    forceHelp = true;
+    if (words.length === 0) {
+      streams.out.write(rootHelp());
+      return 0;
+    }
+  }
+
+  const resolved = resolve(words);
+  if ('error' in resolved) {
+    if (forceHelp) {
+      streams.err.write(`unknown help topic: ${words.join(' ')}\n`);
+      return 1;
+    }
+    if (resolved.groupHelp !== undefined) {
+      const toStdout = words.slice(1).some((w) => w === '--help');
+      (toStdout ? streams.out : streams.err).write(groupHelp(resolved.groupHelp));
+      return 0;
+    }
+    streams.err.write(`${resolved.error}\n`);
+    return 1;
+  }
+  const { entry, path, rest } = resolved;
+  cli.path = path;
+  const cmd = spec(await entry.load());
+
+  if (forceHelp) {
+    streams.out.write(renderHelp(path, cmd));
+    return 0;
+  }
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(rest, cmd.flags, { interspersed: cmd.interspersed ?? true });
+  } catch (err) {
+    if (err instanceof FlagError) {
+      streams.err.write(`${flagErrorMessage(path, cmd, err)}\n`);
+      return 125;
+    }
+    throw err;
+  }
+  if (flags.help) {
+    if (flags.helpShorthand) streams.out.write('Flag shorthand -h has been deprecated, use --help\n');
+    streams.out.write(renderHelp(path, cmd));
+    return 0;
+  }
+  try {
+    checkArgs(path, cmd, flags.args);
+    const code = await cmd.run(cli, flags);
+    return code ?? 0;
+  } catch (err) {
+    const [msg, code] = errorExit(err);
+    if (msg) streams.err.write(`${msg}\n`);
+    if (globals.debug && !(err instanceof StatusError) && err instanceof Error && err.stack) {
+      streams.err.write(`${err.stack}\n`);
+    }
+    return code;
+  } finally {
+    cli.close();
+  }
+}
+
+type Resolved = { entry: Entry; path: string; rest: string[] } | { error: string; groupHelp?: string };
+
+function resolve(words: string[]): Resolved {
+  const name = words[0];
+  const group = MANAGEMENT[name];
+  if (group) {
+    const sub = words[1];
+    if (sub === undefined || sub.startsWith('-')) {
+      // `berth container`, `berth container --help`
+      return { error: '', groupHelp: name };
+    }
+    const entry = group.commands[sub];
+    if (!entry) {
+      return {
+        error: `${BIN}: unknown command: ${BIN} ${name} ${sub}\n\nUsage:  ${BIN} ${name}\n\nRun '${BIN} ${name} --help' for more information`,
+      };
+    }
+    return { entry, path: `${BIN} ${name} ${entry.canonical ?? sub}`, rest: words.slice(2) };
+  }
+  const entry = COMMON[name] ?? OTHER[name];
+  if (!entry) {
+    return { error: `${BIN}: unknown command: ${BIN} ${name}\n\nRun '${BIN} --help' for more information` };
+  }
+  return { entry, path: `${BIN} ${name}`, rest: words.slice(1) };
+}
+
+// bin/berth requires this file; tests import it (and call main) without running it.
+if (require.main === module || /[\\/]berth$/.test(require.main?.filename ?? '')) {
+  main(process.argv.slice(2), { in: process.stdin, out: process.stdout, err: process.stderr }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * berthd's configuration: dockerd's flags, merged over daemon.json (--config-file). A flag given
+ * on the command line and in the file is an error, as in dockerd.
+ */
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+  defaultRuntime: string;
+  runtimes: Record<string, { path: string }>;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  liveRestore: boolean;
+  cgroupParent: string;
+  dns: string[];
+  shutdownTimeout: number;
+  pidfile: string;
+  group: string;
+  conmonPath: string;
+}
+
+export const DEFAULT_DATA_ROOT = '/var/lib/berth';
+export const DEFAULT_EXEC_ROOT = '/run/berth';
+export const DEFAULT_SOCKET = 'unix:///run/berth/berth.sock';
+
+const USAGE = `Usage:	berthd [OPTIONS]
+
+A container engine that serves the Docker Engine API
+
+Options:
+      --cgroup-parent string      Parent cgroup for all containers (default: berth, or berth-<hash> for a non-default data root)
+      --config-file string        Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string          Root directory of persistent berth state (default "/var/lib/berth")
+  -D, --debug                     Enable debug mode
+      --default-runtime string    Default OCI runtime for containers: runc or crun (default "runc")
+      --dns list                  DNS server for containers
+      --exec-root string          Root directory for execution state files (default "/run/berth")
+  -G, --group string              Group for the unix socket (default "berth")
+  -h, --help                      Print usage
+  -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --live-restore              Keep containers running when the daemon stops
+  -l, --log-level string          Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -p, --pidfile string            Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --shutdown-timeout int      Default shutdown timeout in seconds (default 15)
+  -v, --version                   Print version information and quit
+`;
+
+export class UsageError extends Error {}
+
+export function usage(): string {
+  return USAGE;
+}
+
+function which(names: string[]): string {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/usr/bin', '/usr/libexec/podman'])) {
+    for (const n of names) {
+      const p = `${dir}/${n}`;
+      try {
+        fs.accessSync(p, fs.constants.X_OK);
+        return p;
+      } catch {
+        /* next */
+      }
+    }
+  }
+  return names[0];
+}
+
+/** Parses argv (without node and script). Returns null for --help/--version (already printed). */
+export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFlags: Set<string> } | 'help' | 'version' {
+  const flags: Record<string, string | string[] | boolean> = {};
+  const fromFlags = new Set<string>();
+  const spec: Record<string, { key: string; type: 'string' | 'list' | 'bool' | 'int' }> = {
+    '-H': { key: 'hosts', type: 'list' },
+    '--host': { key: 'hosts', type: 'list' },
+    '--data-root': { key: 'data-root', type: 'string' },
+    '--exec-root': { key: 'exec-root', type: 'string' },
+    '--config-file': { key: 'config-file', type: 'string' },
+    '--default-runtime': { key: 'default-runtime', type: 'string' },
+    '-l': { key: 'log-level', type: 'string' },
+    '--log-level': { key: 'log-level', type: 'string' },
+    '-D': { key: 'debug', type: 'bool' },
+    '--debug': { key: 'debug', type: 'bool' },
+    '--live-restore': { key: 'live-restore', type: 'bool' },
+    '--cgroup-parent': { key: 'cgroup-parent', type: 'string' },
+    '--dns': { key: 'dns', type: 'list' },
+    '--shutdown-timeout': { key: 'shutdown-timeout', type: 'int' },
+    '-p': { key: 'pidfile', type: 'string' },
+    '--pidfile': { key: 'pidfile', type: 'string' },
+    '-G': { key: 'group', type: 'string' },
+    '--group': { key: 'group', type: 'string' },
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') return 'help';
+    if (a === '-v' || a === '--version') return 'version';
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const s = spec[name];
+    if (!s) throw new UsageError(`unknown flag: ${name}`);
+    let value: string | undefined = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    if (s.type === 'bool') {
+      flags[s.key] = value === undefined ? true : value !== 'false';
+    } else {
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: ${name}`);
+        value = argv[++i];
+      }
+      if (s.type === 'list') flags[s.key] = [...((flags[s.key] as string[]) ?? []), value];
+      else flags[s.key] = value;
+    }
+    fromFlags.add(s.key);
+  }
+  const configFile = (flags['config-file'] as string) ?? '/etc/berth/daemon.json';
+  let file: Record<string, unknown> = {};
+  if (fs.existsSync(configFile)) {
+    try {
+      file = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`unable to configure the berth daemon with file ${configFile}: ${(e as Error).message}`);
+    }
+    const conflicts = Object.keys(file).filter((k) => fromFlags.has(k));
+    if (conflicts.length) {
+      throw new UsageError(`the following directives are specified both as a flag and in the configuration file: ${conflicts.map((k) => `${k}: (from flag: ${JSON.stringify(flags[k])}, from file: ${JSON.stringify(file[k])})`).join(', ')}`);
+    }
+  } else if (fromFlags.has('config-file')) {
+    throw new UsageError(`unable to configure the berth daemon with file ${configFile}: no such file`);
+  }
+  const get = <T>(k: string, d: T): T => (flags[k] as T) ?? (file[k] as T) ?? d;
+  const dataRoot = get('data-root', DEFAULT_DATA_ROOT);
+  const execRoot = get('exec-root', DEFAULT_EXEC_ROOT);
+  const runtimes: Record<string, { path: string }> = {
+    runc: { path: which(['runc']) },
+    crun: { path: which(['crun']) },
+    ...((file.runtimes as Record<string, { path: string }>) ?? {}),
+  };
+  const defaultRuntime = get('default-runtime', 'runc');
+  if (!runtimes[defaultRuntime]) throw new UsageError(`default runtime ${defaultRuntime} is not configured`);
+  const level = get('debug', false) ? 'debug' : get('log-level', 'info');
+  if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(level)) throw new UsageError(`unable to parse logging level: ${level}`);
+  const shutdownTimeout = Number(get('shutdown-timeout', 15));
+  if (!Number.isInteger(shutdownTimeout) || shutdownTimeout < 0) throw new UsageError('invalid --shutdown-timeout');
+  const config: DaemonConfig = {
+    hosts: get('hosts', [DEFAULT_SOCKET]),
+    dataRoot,
+    execRoot,
+    configFile,
+    defaultRuntime,
+    runtimes,
+    logLevel: level as DaemonConfig['logLevel'],
+    liveRestore: get('live-restore', false),
+    cgroupParent: get('cgroup-parent', dataRoot === DEFAULT_DATA_ROOT ? 'berth' : `berth-${crypto.createHash('sha256').update(dataRoot).digest('hex').slice(0, 8)}`),
+    dns: get('dns', []),
+    shutdownTimeout,
+    pidfile: get('pidfile', `${execRoot}/berthd.pid`),
+    group: get('group', 'berth'),
+    conmonPath: which(['conmon']),
+  };
+  for (const h of config.hosts) {
+    if (!h.startsWith('unix://') && !h.startsWith('/')) {
+      throw new UsageError(`unsupported host ${h}: only unix:// sockets are supported so far; tcp:// needs --tlsverify (not implemented yet)`);
+    }
+  }
+  return { config, fromFlags };
+}

@@ -1,0 +1,775 @@
+/**
+ * Containers: records, lifecycle and state, on top of the image store and the OCI runtime.
+ *
+ * State machine (Docker's): created → running → exited (→ running again on start) → removed.
+ * Every change of state is written to the metadata DB before it is reported. A running
+ * container is held by its conmon, not by berthd: after a restart of berthd, reconcile() finds
+ * each one again (still running, or exited while berthd was away, with conmon's exit code).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { DB } from './db';
+import { BerthError, conflict, invalidArgument, notFound } from '../core/errors';
+import { randomHex, writeFileAtomic } from '../util/digest';
+import type { ImageStore } from '../image/store';
+import type { ImageRecord } from '../image/types';
+import { OciRuntime, StartError } from '../runtime/oci';
+import { buildSpec, mergeEnv, DEFAULT_PATH_ENV } from '../runtime/spec/spec';
+import { resolveUser } from '../runtime/user';
+import { mountOverlay, unmount, isMounted } from '../snapshot/overlay';
+import { LogFollower, readLog, type LogEntry } from '../logs/k8sfile';
+import { randomName, VALID_NAME } from './names';
+import { signalNumber } from './signals';
+
+export interface ContainerState {
+  Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  Name: string; // with leading '/'
+  RestartCount: number;
+  Config: Record<string, any>;
+  HostConfig: Record<string, any>;
+  /** berth's own bookkeeping (not in Docker's inspect). */
+  berth: { chain: string[]; conmonPid: number; runtime: string };
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export interface ContainerPaths {
+  dir: string;
+  bundle: string;
+  rootfs: string;
+  upper: string;
+  work: string;
+  log: string;
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+export interface ManagerOptions {
+  root: string; // <data-root>/containers
+  cgroupParent: string;
+  runtimes: Record<string, OciRuntime>;
+  defaultRuntime: string;
+  dns?: string[];
+}
+
+type Waiter = { condition: 'next-exit' | 'not-running' | 'removed'; resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void };
+
+interface Live {
+  follower?: LogFollower;
+  attachers: Set<(e: LogEntry | null) => void>;
+  waiters: Waiter[];
+}
+
+export class ContainerManager extends EventEmitter {
+  private readonly live = new Map<string, Live>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private exitWatchers: fs.FSWatcher[] = [];
+  private poll?: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: DB,
+    private readonly images: ImageStore,
+    private readonly opts: ManagerOptions,
+  ) {
+    super();
+    fs.mkdirSync(opts.root, { recursive: true });
+  }
+
+  // ---- records ----
+
+  private save(c: ContainerRecord): void {
+    this.db
+      .prepare('INSERT INTO containers(id, name, image_id, data) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, data = excluded.data')
+      .run(c.Id, c.Name, c.Image, JSON.stringify(c));
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    const row = this.db.prepare('SELECT data FROM containers WHERE id = ?').get(id) as { data: string } | undefined;
+    return row && (JSON.parse(row.data) as ContainerRecord);
+  }
+
+  all(): ContainerRecord[] {
+    return (this.db.prepare('SELECT data FROM containers').all() as { data: string }[]).map((r) => JSON.parse(r.data) as ContainerRecord);
+  }
+
+  /** By full id, name (with or without '/'), or unique id prefix, as Docker resolves them. */
+  resolve(ref: string): ContainerRecord {
+    if (!ref) throw notFound('No such container: ');
+    const byId = this.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    const row = this.db.prepare('SELECT data FROM containers WHERE name = ?').get(name) as { data: string } | undefined;
+    if (row) return JSON.parse(row.data) as ContainerRecord;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const rows = this.db.prepare("SELECT data FROM containers WHERE id >= ? AND id < ? || 'g' LIMIT 2").all(ref, ref) as { data: string }[];
+      if (rows.length === 1) return JSON.parse(rows[0].data) as ContainerRecord;
+      if (rows.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  paths(id: string): ContainerPaths {
+    const dir = path.join(this.opts.root, id);
+    return {
+      dir,
+      bundle: dir,
+      rootfs: path.join(dir, 'merged'),
+      upper: path.join(dir, 'upper'),
+      work: path.join(dir, 'work'),
+      log: path.join(dir, 'container.log'),
+      hosts: path.join(dir, 'hosts'),
+      hostname: path.join(dir, 'hostname'),
+      resolvConf: path.join(dir, 'resolv.conf'),
+    };
+  }
+
+  /** Serialises lifecycle operations on one container. */
+  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  private liveOf(id: string): Live {
+    let l = this.live.get(id);
+    if (!l) {
+      l = { attachers: new Set(), waiters: [] };
+      this.live.set(id, l);
+    }
+    return l;
+  }
+
+  // ---- create ----
+
+  create(name: string | undefined, body: Record<string, any>, image: ImageRecord): { Id: string; Warnings: string[] } {
+    if (name !== undefined && name !== '' && !VALID_NAME.test(name)) {
+      throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const hc = (body.HostConfig ?? {}) as Record<string, any>;
+    const ic = image.config.config ?? {};
+    const userEntrypoint = body.Entrypoint === undefined || body.Entrypoint === null ? undefined : asList(body.Entrypoint, 'Entrypoint');
+    const userCmd = body.Cmd === undefined || body.Cmd === null ? undefined : asList(body.Cmd, 'Cmd');
+    const entrypoint = userEntrypoint ?? ic.Entrypoint ?? null;
+    // An explicit entrypoint resets the image's CMD, as in Docker.
+    const cmd = userCmd ?? (userEntrypoint !== undefined ? null : (ic.Cmd ?? null));
+    const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+    if (argv.length === 0) throw invalidArgument('No command specified');
+    if (body.Env !== undefined && body.Env !== null && !Array.isArray(body.Env)) throw invalidArgument('Env must be a list of strings');
+    const netMode = (hc.NetworkMode as string | undefined) || 'default';
+    if (!['default', 'bridge', 'none', 'host'].includes(netMode)) {
+      throw notFound(`network ${netMode} not found`);
+    }
+    const runtime = (hc.Runtime as string | undefined) || this.opts.defaultRuntime;
+    if (!this.opts.runtimes[runtime]) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
+
+    const id = randomHex(32);
+    let cname = name ? (name.startsWith('/') ? name : `/${name}`) : '';
+    if (cname) {
+      const other = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(cname) as { id: string } | undefined;
+      if (other) {
+        throw conflict(
+          `Conflict. The container name "${cname}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    } else {
+      for (let i = 0; ; i++) {
+        cname = `/${randomName(i)}`;
+        if (!this.db.prepare('SELECT 1 FROM containers WHERE name = ?').get(cname)) break;
+      }
+    }
+    const labels = { ...(ic.Labels ?? {}), ...((body.Labels as Record<string, string>) ?? {}) };
+    const config: Record<string, any> = {
+      Hostname: body.Hostname || id.slice(0, 12),
+      Domainname: body.Domainname ?? '',
+      User: body.User ?? ic.User ?? '',
+      AttachStdin: !!body.AttachStdin,
+      AttachStdout: !!body.AttachStdout,
+      AttachStderr: !!body.AttachStderr,
+      Tty: !!body.Tty,
+      OpenStdin: !!body.OpenStdin,
+      StdinOnce: !!body.StdinOnce,
+      Env: mergeEnv(ic.Env ?? [], (body.Env as string[]) ?? []).filter((e) => e !== DEFAULT_PATH_ENV || (ic.Env ?? []).includes(e) || (body.Env ?? []).includes(e)),
+      Cmd: cmd,
+      Image: body.Image,
+      Volumes: body.Volumes ?? ic.Volumes ?? null,
+      WorkingDir: body.WorkingDir || ic.WorkingDir || '',
+      Entrypoint: entrypoint,
+      OnBuild: null,
+      Labels: labels,
+    };
+    if (body.StopSignal || ic.StopSignal) config.StopSignal = body.StopSignal || ic.StopSignal;
+    if (body.StopTimeout !== undefined && body.StopTimeout !== null) {
+      if (typeof body.StopTimeout !== 'number') throw invalidArgument('StopTimeout must be an integer');
+      config.StopTimeout = body.StopTimeout;
+    }
+    if (config.StopSignal) signalNumber(config.StopSignal as string); // validates
+    const hostConfig: Record<string, any> = {
+      Binds: hc.Binds ?? null,
+      NetworkMode: netMode,
+      PortBindings: hc.PortBindings ?? {},
+      RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+      AutoRemove: !!hc.AutoRemove,
+      Runtime: runtime,
+      Dns: hc.Dns ?? [],
+      DnsOptions: hc.DnsOptions ?? [],
+      DnsSearch: hc.DnsSearch ?? [],
+      ExtraHosts: hc.ExtraHosts ?? null,
+      CapAdd: hc.CapAdd ?? null,
+      CapDrop: hc.CapDrop ?? null,
+      Privileged: !!hc.Privileged,
+      ReadonlyRootfs: !!hc.ReadonlyRootfs,
+      SecurityOpt: hc.SecurityOpt ?? null,
+      GroupAdd: hc.GroupAdd ?? null,
+      ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+      LogConfig: hc.LogConfig ?? { Type: 'json-file', Config: {} },
+      CgroupParent: hc.CgroupParent ?? '',
+    };
+    const c: ContainerRecord = {
+      Id: id,
+      Created: new Date().toISOString(),
+      Path: argv[0],
+      Args: argv.slice(1),
+      State: {
+        Status: 'created',
+        Running: false,
+        Paused: false,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: 0,
+        ExitCode: 0,
+        Error: '',
+        StartedAt: ZERO_TIME,
+        FinishedAt: ZERO_TIME,
+      },
+      Image: image.id,
+      Name: cname,
+      RestartCount: 0,
+      Config: config,
+      HostConfig: hostConfig,
+      berth: { chain: image.chainIds, conmonPid: 0, runtime },
+    };
+    const p = this.paths(id);
+    fs.mkdirSync(p.dir, { recursive: true });
+    fs.mkdirSync(p.upper);
+    fs.mkdirSync(p.work);
+    fs.mkdirSync(p.rootfs);
+    this.save(c);
+    this.emit('event', { Type: 'container', Action: 'create', id, c });
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start ----
+
+  start(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      if (c.State.Running) throw notModified();
+      if (c.State.Status === 'removing') throw conflict(`container ${c.Id} is marked for removal and cannot be started`);
+      await this.startLocked(c);
+    });
+  }
+
+  private async startLocked(c: ContainerRecord): Promise<void> {
+    const p = this.paths(c.Id);
+    const rt = this.opts.runtimes[c.berth.runtime] ?? this.opts.runtimes[this.opts.defaultRuntime];
+    try {
+      if (!isMounted(p.rootfs)) mountOverlay(this.images.layersDir, this.images.lowerDirs(c.berth.chain), p.upper, p.work, p.rootfs);
+      const user = resolveUser(p.rootfs, c.Config.User as string, (c.HostConfig.GroupAdd as string[]) ?? []);
+      const cwd = (c.Config.WorkingDir as string) || '/';
+      ensureDir(p.rootfs, cwd, user.uid, user.gid);
+      this.writeEtcFiles(c, p);
+      const extra = [DEFAULT_PATH_ENV, `HOSTNAME=${c.Config.Hostname}`];
+      if (c.Config.Tty) extra.push('TERM=xterm');
+      const env = mergeEnv([], c.Config.Env as string[], extra);
+      if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+      const spec = buildSpec({
+        id: c.Id,
+        rootfs: p.rootfs,
+        args: [c.Path, ...c.Args],
+        env,
+        cwd,
+        uid: user.uid,
+        gid: user.gid,
+        additionalGids: user.additionalGids,
+        hostname: c.Config.Hostname as string,
+        tty: !!c.Config.Tty,
+        openStdin: !!c.Config.OpenStdin,
+        capAdd: c.HostConfig.CapAdd ?? [],
+        capDrop: c.HostConfig.CapDrop ?? [],
+        privileged: !!c.HostConfig.Privileged,
+        readonlyRootfs: !!c.HostConfig.ReadonlyRootfs,
+        securityOpt: c.HostConfig.SecurityOpt ?? [],
+        etcFiles: { hosts: p.hosts, hostname: p.hostname, resolvConf: p.resolvConf },
+        cgroupsPath: `/${c.HostConfig.CgroupParent || this.opts.cgroupParent}/${c.Id}`,
+        networkNamespace: c.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
+        shmSize: c.HostConfig.ShmSize as number,
+      });
+      writeFileAtomic(path.join(p.bundle, 'config.json'), JSON.stringify(spec));
+      await rt.delete(c.Id); // stale state of an earlier run
+      const live = this.liveOf(c.Id);
+      // Follow the log from its current end: attachers see what this run prints.
+      let offset = 0;
+      try {
+        offset = fs.statSync(p.log).size;
+      } catch {
+        /* first start */
+      }
+      live.follower?.stop();
+      live.follower = new LogFollower(p.log, offset, (e) => {
+        for (const a of live.attachers) a(e);
+      });
+      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, name: c.Name.slice(1) });
+      c.berth.conmonPid = conmonPid;
+      await rt.start(c.Id);
+      c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
+      this.save(c);
+      this.emit('event', { Type: 'container', Action: 'start', id: c.Id, c });
+      // The exit may already have happened (short-lived commands).
+      this.checkExit(c.Id);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      c.State = {
+        ...c.State,
+        Status: c.State.StartedAt === ZERO_TIME ? 'created' : 'exited',
+        Running: false,
+        Pid: 0,
+        Error: msg,
+        ExitCode: e instanceof StartError ? e.exitCode : 128,
+      };
+      if (e instanceof StartError) c.State.Status = 'exited';
+      this.save(c);
+      await this.cleanupRun(c.Id, rt);
+      this.live.get(c.Id)?.follower?.stop();
+      this.finishAttachers(c.Id);
+      if (e instanceof StartError) {
+        this.resolveWaiters(c.Id, c.State.ExitCode, ['next-exit', 'not-running']);
+        if (c.HostConfig.AutoRemove) void this.remove(c.Id, { force: true, volumes: true }).catch(() => undefined);
+        throw new BerthError(e.kind, `failed to create task for container: failed to create shim task: OCI runtime create failed: ${msg}: unknown`);
+      }
+      throw e;
+    }
+  }
+
+  private writeEtcFiles(c: ContainerRecord, p: ContainerPaths): void {
+    const hostname = c.Config.Hostname as string;
+    fs.writeFileSync(p.hostname, `${hostname}\n`);
+    let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+    for (const h of (c.HostConfig.ExtraHosts as string[] | null) ?? []) {
+      const i = h.indexOf(':');
+      if (i > 0) hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
+    }
+    fs.writeFileSync(p.hosts, hosts);
+    fs.writeFileSync(p.resolvConf, resolvConf(c.HostConfig.Dns ?? [], c.HostConfig.DnsSearch ?? [], c.HostConfig.DnsOptions ?? [], this.opts.dns));
+  }
+
+  // ---- exit handling ----
+
+  /** Watches conmon's exit dirs; an exit file named after a container means it has exited. */
+  watchExits(): void {
+    for (const rt of new Set(Object.values(this.opts.runtimes))) {
+      const w = fs.watch(rt.cfg.exitDir, (_ev, name) => {
+        if (name) this.checkExit(String(name));
+      });
+      w.on('error', () => undefined);
+      this.exitWatchers.push(w);
+    }
+    // Safety net for missed events.
+    this.poll = setInterval(() => {
+      for (const id of this.live.keys()) this.checkExit(id);
+    }, 1000);
+    this.poll.unref();
+  }
+
+  private checkExit(id: string): void {
+    const c = this.get(id);
+    if (!c || !c.State.Running) return;
+    const rt = this.opts.runtimes[c.berth.runtime];
+    if (!rt) return;
+    const code = rt.readExit(id);
+    if (code === undefined) return;
+    void this.withLock(id, () => this.handleExit(id, code)).catch((e) => this.emit('error-log', e));
+  }
+
+  private async handleExit(id: string, code: number): Promise<void> {
+    const c = this.get(id);
+    if (!c || !c.State.Running) return;
+    const rt = this.opts.runtimes[c.berth.runtime];
+    const live = this.live.get(id);
+    live?.follower?.flush();
+    live?.follower?.stop();
+    if (live) live.follower = undefined;
+    c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    this.save(c);
+    await this.cleanupRun(id, rt);
+    this.finishAttachers(id);
+    this.emit('event', { Type: 'container', Action: 'die', id, c, attrs: { exitCode: String(code) } });
+    this.resolveWaiters(id, code, ['next-exit', 'not-running']);
+    if (c.HostConfig.AutoRemove) {
+      await this.removeLocked(c, { volumes: true });
+    }
+  }
+
+  private async cleanupRun(id: string, rt: OciRuntime | undefined): Promise<void> {
+    if (rt) {
+      await rt.delete(id);
+      fs.rmSync(rt.exitFile(id), { force: true });
+      fs.rmSync(path.join(rt.cfg.socketDir, id), { force: true, recursive: true });
+    }
+    unmount(this.paths(id).rootfs);
+  }
+
+  private finishAttachers(id: string): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    for (const a of live.attachers) a(null);
+    live.attachers.clear();
+  }
+
+  private resolveWaiters(id: string, code: number, conditions: Waiter['condition'][]): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    const keep: Waiter[] = [];
+    for (const w of live.waiters) {
+      if (conditions.includes(w.condition)) w.resolve({ StatusCode: code, Error: null });
+      else keep.push(w);
+    }
+    live.waiters = keep;
+  }
+
+  // ---- stop / kill / restart ----
+
+  stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, () => this.stopLocked(c0.Id, opts));
+  }
+
+  private async stopLocked(id: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.get(id);
+    if (!c) return;
+    if (!c.State.Running) throw notModified();
+    const rt = this.opts.runtimes[c.berth.runtime];
+    const sig = opts.signal || (c.Config.StopSignal as string) || 'SIGTERM';
+    const timeout = opts.timeout ?? (c.Config.StopTimeout as number | undefined) ?? 10;
+    this.emit('event', { Type: 'container', Action: 'kill', id, c, attrs: { signal: String(signalNumber(sig)) } });
+    const exited = this.waitExitFile(id, rt);
+    await this.signal(c, sig);
+    if (timeout < 0 || !(await withTimeout(exited.promise, timeout * 1000))) {
+      await this.signal(c, 'SIGKILL');
+      if (!(await withTimeout(exited.promise, 10_000))) {
+        exited.cancel();
+        throw new BerthError('internal', `cannot stop container ${id}: it did not exit after SIGKILL`);
+      }
+    }
+    exited.cancel();
+    await this.handleExit(id, rt.readExit(id) ?? 137);
+    this.emit('event', { Type: 'container', Action: 'stop', id, c });
+  }
+
+  private async signal(c: ContainerRecord, sig: string): Promise<void> {
+    const n = signalNumber(sig);
+    if (c.State.Pid > 0) {
+      try {
+        process.kill(c.State.Pid, n);
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ESRCH') return;
+      }
+    }
+    await this.opts.runtimes[c.berth.runtime].kill(c.Id, String(n));
+  }
+
+  /** Resolves true once conmon has written the exit file. */
+  private waitExitFile(id: string, rt: OciRuntime): { promise: Promise<boolean>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const promise = new Promise<boolean>((resolve) => {
+      const check = (): void => {
+        if (rt.readExit(id) !== undefined) resolve(true);
+        else timer = setTimeout(check, 20);
+      };
+      check();
+    });
+    return { promise, cancel: () => timer && clearTimeout(timer) };
+  }
+
+  kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c0 = this.resolve(ref);
+    const n = signalNumber(signal);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      if (!c.State.Running) throw conflict(`Cannot kill container: ${c.Id}: Container ${c.Id} is not running`);
+      this.emit('event', { Type: 'container', Action: 'kill', id: c.Id, c, attrs: { signal: String(n) } });
+      await this.signal(c, String(n));
+    }).then(() => {
+      if (n === 9) {
+        // Report the exit before answering, as Docker does for SIGKILL.
+        const rt = this.opts.runtimes[c0.berth.runtime];
+        const w = this.waitExitFile(c0.Id, rt);
+        return withTimeout(w.promise, 5000).then(() => {
+          w.cancel();
+          this.checkExit(c0.Id);
+          return this.withLock(c0.Id, async () => undefined);
+        });
+      }
+      return undefined;
+    });
+  }
+
+  async restart(ref: string, timeout?: number): Promise<void> {
+    const c0 = this.resolve(ref);
+    await this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      if (c.State.Running) await this.stopLocked(c.Id, { timeout });
+      const fresh = this.get(c0.Id);
+      if (!fresh) throw notFound(`No such container: ${ref}`);
+      fresh.RestartCount = 0;
+      await this.startLocked(fresh);
+      this.emit('event', { Type: 'container', Action: 'restart', id: c.Id, c: fresh });
+    });
+  }
+
+  // ---- wait ----
+
+  wait(ref: string, condition: string = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const c = this.resolve(ref);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw invalidArgument(`invalid condition: "${condition}"`);
+    if (condition === 'not-running' && !c.State.Running) {
+      return Promise.resolve({ StatusCode: c.State.ExitCode, Error: null });
+    }
+    return new Promise((resolve) => this.liveOf(c.Id).waiters.push({ condition: condition as Waiter['condition'], resolve }));
+  }
+
+  // ---- remove / rename ----
+
+  remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      if (c.State.Running) {
+        if (!opts.force) {
+          throw conflict(`cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`);
+        }
+        const rt = this.opts.runtimes[c.berth.runtime];
+        const exited = this.waitExitFile(c.Id, rt);
+        await this.signal(c, 'SIGKILL');
+        await withTimeout(exited.promise, 10_000);
+        exited.cancel();
+        await this.handleExit(c.Id, rt.readExit(c.Id) ?? 137);
+        if (!this.get(c.Id)) return; // AutoRemove took it
+      }
+      await this.removeLocked(this.get(c.Id)!, opts);
+    });
+  }
+
+  private async removeLocked(c: ContainerRecord, _opts: { volumes: boolean }): Promise<void> {
+    const p = this.paths(c.Id);
+    await this.cleanupRun(c.Id, this.opts.runtimes[c.berth.runtime]);
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(c.Id);
+    fs.rmSync(p.dir, { recursive: true, force: true });
+    this.emit('event', { Type: 'container', Action: 'destroy', id: c.Id, c });
+    this.resolveWaiters(c.Id, c.State.ExitCode, ['removed', 'next-exit', 'not-running']);
+    this.live.get(c.Id)?.follower?.stop();
+    this.live.delete(c.Id);
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.resolve(ref);
+    if (!newName) throw invalidArgument('Neither old nor new names may be empty');
+    if (!VALID_NAME.test(newName)) throw invalidArgument(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const name = newName.startsWith('/') ? newName : `/${newName}`;
+    if (name === c.Name) throw invalidArgument(`Renaming a container with the same name as its current name`);
+    const other = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string } | undefined;
+    if (other) throw conflict(`Conflict. The container name "${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const oldName = c.Name;
+    c.Name = name;
+    this.save(c);
+    this.emit('event', { Type: 'container', Action: 'rename', id: c.Id, c, attrs: { oldName } });
+  }
+
+  // ---- output ----
+
+  /** Subscribes to the container's output from now on; the callback gets null at the end. */
+  attach(id: string, onEntry: (e: LogEntry | null) => void): () => void {
+    const live = this.liveOf(id);
+    live.attachers.add(onEntry);
+    return () => live.attachers.delete(onEntry);
+  }
+
+  logPath(id: string): string {
+    return this.paths(id).log;
+  }
+
+  readLogs(id: string, opts: { since?: number; until?: number; tail?: number }): { entries: LogEntry[]; offset: number } {
+    return readLog(this.paths(id).log, opts);
+  }
+
+  isRunning(id: string): boolean {
+    return !!this.get(id)?.State.Running;
+  }
+
+  // ---- daemon lifecycle ----
+
+  /**
+   * After a (re)start of berthd: containers recorded as running are either still running (their
+   * conmon holds them: follow their logs again) or exited while berthd was away (record conmon's
+   * exit code, clean up, honour AutoRemove). Mounts of stopped containers are released.
+   */
+  async reconcile(): Promise<void> {
+    for (const c of this.all()) {
+      const rt = this.opts.runtimes[c.berth.runtime];
+      const p = this.paths(c.Id);
+      if (c.State.Status === 'removing') {
+        await this.removeLocked(c, { volumes: true });
+        continue;
+      }
+      if (!c.State.Running) {
+        if (isMounted(p.rootfs)) unmount(p.rootfs);
+        continue;
+      }
+      const code = rt?.readExit(c.Id);
+      if (code !== undefined) {
+        await this.handleExit(c.Id, code);
+        continue;
+      }
+      const st = rt ? await rt.state(c.Id) : null;
+      if (st && (st.status === 'running' || st.status === 'paused') && st.pid === c.State.Pid) {
+        const live = this.liveOf(c.Id);
+        let offset = 0;
+        try {
+          offset = fs.statSync(p.log).size;
+        } catch {
+          /* no output yet */
+        }
+        live.follower = new LogFollower(p.log, offset, (e) => {
+          for (const a of live.attachers) a(e);
+        });
+        continue;
+      }
+      // Neither running nor an exit code: conmon died with it. Docker reports 255 then.
+      c.State = { ...c.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString() };
+      this.save(c);
+      await this.cleanupRun(c.Id, rt);
+      if (c.HostConfig.AutoRemove) await this.removeLocked(c, { volumes: true });
+    }
+  }
+
+  /** Stops every running container (daemon shutdown without live restore). */
+  async stopAll(timeoutCap: number): Promise<void> {
+    await Promise.all(
+      this.all()
+        .filter((c) => c.State.Running)
+        .map((c) => {
+          const t = Math.min((c.Config.StopTimeout as number | undefined) ?? 10, timeoutCap);
+          return this.stop(c.Id, { timeout: t }).catch(() => undefined);
+        }),
+    );
+  }
+
+  close(): void {
+    for (const w of this.exitWatchers) w.close();
+    if (this.poll) clearInterval(this.poll);
+    for (const l of this.live.values()) l.follower?.stop();
+  }
+}
+
+function asList(v: unknown, field: string): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  throw invalidArgument(`${field} must be a string or a list of strings`);
+}
+
+function notModified(): BerthError {
+  return new BerthError('not-modified', 'container already in that state');
+}
+
+function withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    void p.then((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
+  });
+}
+
+/** Creates the working directory inside the rootfs (owned by the user), refusing symlinks out. */
+function ensureDir(rootfs: string, dir: string, uid: number, gid: number): void {
+  const parts = dir.split('/').filter(Boolean);
+  let cur = rootfs;
+  for (const part of parts) {
+    cur = path.join(cur, part);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      fs.mkdirSync(cur, { mode: 0o755 });
+      fs.chownSync(cur, uid, gid);
+      continue;
+    }
+    if (st.isSymbolicLink()) return; // the runtime resolves it inside the container
+    if (!st.isDirectory()) throw invalidArgument(`working directory ${dir} is not a directory`);
+  }
+}
+
+/** /etc/resolv.conf for a container: explicit DNS settings, else the host's minus loopback servers. */
+export function resolvConf(dns: string[], search: string[], options: string[], daemonDns?: string[], hostText?: string): string {
+  let servers = dns.length ? dns : (daemonDns ?? []);
+  let hostSearch: string[] = [];
+  let hostOptions: string[] = [];
+  if (!servers.length) {
+    let text = hostText;
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync('/etc/resolv.conf', 'utf8');
+      } catch {
+        text = '';
+      }
+    }
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[0] === 'nameserver' && f[1] && !/^127\.|^::1$/.test(f[1])) servers.push(f[1]);
+      if (f[0] === 'search') hostSearch = f.slice(1);
+      if (f[0] === 'options') hostOptions = f.slice(1);
+    }
+    servers = servers.slice();
+    if (!servers.length) servers = ['8.8.8.8', '8.8.4.4'];
+  }
+  let out = '';
+  const s = search.length ? search : hostSearch;
+  if (s.length && !(s.length === 1 && s[0] === '.')) out += `search ${s.join(' ')}\n`;
+  for (const n of servers) out += `nameserver ${n}\n`;
+  const o = options.length ? options : hostOptions;
+  if (o.length) out += `options ${o.join(' ')}\n`;
+  return out;
+}

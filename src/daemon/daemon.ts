@@ -1,0 +1,204 @@
+/**
+ * berthd's composition root: opens the metadata DB and the stores, builds the runtime drivers and
+ * the container manager, reconciles what is on disk with what runs, and serves the Engine API.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { openDb, type DB } from './db';
+import type { DaemonConfig } from './config';
+import { ImageStore } from '../image/store';
+import { ImageService } from '../image/service';
+import { OciRuntime } from '../runtime/oci';
+import { ContainerManager } from './containers';
+import { ApiServer, Router } from '../api/server';
+import { systemRoutes } from '../api/routes/system';
+import { imageRoutes } from '../api/routes/images';
+import { containerRoutes } from '../api/routes/containers';
+import { randomHex } from '../util/digest';
+
+export interface DaemonEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  timeNano: number;
+}
+
+export class Daemon {
+  readonly db: DB;
+  readonly store: ImageStore;
+  readonly images: ImageService;
+  readonly containers: ContainerManager;
+  readonly runtimes: Record<string, OciRuntime>;
+  readonly events = new EventEmitter();
+  readonly id: string;
+  private api?: ApiServer;
+  private sockets: string[] = [];
+
+  constructor(readonly config: DaemonConfig) {
+    for (const d of [config.dataRoot, config.execRoot]) fs.mkdirSync(d, { recursive: true, mode: 0o711 });
+    this.db = openDb(path.join(config.dataRoot, 'berth.db'));
+    const idRow = this.db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string } | undefined;
+    this.id = idRow?.value ?? randomHex(16);
+    if (!idRow) this.db.prepare("INSERT INTO meta(key, value) VALUES ('id', ?)").run(this.id);
+    this.store = new ImageStore(config.dataRoot, this.db);
+    this.images = new ImageService(this.store);
+    this.runtimes = {};
+    for (const [name, rt] of Object.entries(config.runtimes)) {
+      this.runtimes[name] = new OciRuntime({
+        name,
+        path: rt.path,
+        stateRoot: path.join(config.execRoot, name),
+        exitDir: path.join(config.execRoot, 'exits'),
+        socketDir: path.join(config.execRoot, 'sockets'),
+        conmonPath: config.conmonPath,
+      });
+    }
+    this.containers = new ContainerManager(this.db, this.store, {
+      root: path.join(config.dataRoot, 'containers'),
+      cgroupParent: config.cgroupParent,
+      runtimes: this.runtimes,
+      defaultRuntime: config.defaultRuntime,
+      dns: config.dns,
+    });
+    this.containers.on('event', (e: { Type: string; Action: string; id: string; c?: { Name: string; Config: { Image?: string; Labels?: Record<string, string> } }; attrs?: Record<string, string> }) => {
+      const attrs: Record<string, string> = { ...(e.c?.Config.Labels ?? {}), ...(e.attrs ?? {}) };
+      if (e.c) {
+        attrs.name = e.c.Name.slice(1);
+        if (e.c.Config.Image) attrs.image = e.c.Config.Image;
+      }
+      this.emitEvent(e.Type, e.Action, e.id, attrs);
+    });
+    this.containers.on('error-log', (e: Error) => this.log('error', e.stack ?? e.message));
+  }
+
+  emitEvent(type: string, action: string, id: string, attrs: Record<string, string>): void {
+    const now = Date.now();
+    const ev: DaemonEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attrs }, scope: 'local', time: Math.floor(now / 1000), timeNano: now * 1e6 };
+    this.events.emit('event', ev);
+  }
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void {
+    const order = ['debug', 'info', 'warn', 'error', 'fatal'];
+    if (order.indexOf(level) < order.indexOf(this.config.logLevel)) return;
+    process.stderr.write(`time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}\n`);
+  }
+
+  runtimeVersion(): string {
+    try {
+      const out = execFileSync(this.config.runtimes[this.config.defaultRuntime].path, ['--version'], { encoding: 'utf8' });
+      return /version\s+(\S+)/.exec(out)?.[1] ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  /** Layers that neither an image nor a container needs are removed. */
+  gcLayers(): number {
+    const inUse = new Set<string>();
+    for (const c of this.containers.all()) for (const ch of c.berth.chain) inUse.add(ch);
+    return this.store.gc(inUse);
+  }
+
+  async start(): Promise<void> {
+    this.claimPidfile();
+    await this.containers.reconcile();
+    this.containers.watchExits();
+    const router = new Router();
+    systemRoutes(router, this);
+    imageRoutes(router, this);
+    containerRoutes(router, this);
+    this.api = new ApiServer(router);
+    for (const h of this.config.hosts) {
+      const sock = h.startsWith('unix://') ? h.slice(7) : h;
+      await prepareSocket(sock);
+      await this.api.listen(sock);
+      fs.chmodSync(sock, 0o660);
+      const gid = groupId(this.config.group);
+      if (gid !== undefined) fs.chownSync(sock, 0, gid);
+      this.sockets.push(sock);
+      this.log('info', `API listen on ${sock}`);
+    }
+  }
+
+  private claimPidfile(): void {
+    const pf = this.config.pidfile;
+    fs.mkdirSync(path.dirname(pf), { recursive: true });
+    try {
+      const other = Number(fs.readFileSync(pf, 'utf8').trim());
+      if (other && other !== process.pid) {
+        try {
+          process.kill(other, 0);
+          throw new Error(`pid file found, ensure berthd is not running or delete ${pf}`);
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'ESRCH') throw e;
+        }
+      }
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENOENT') throw e;
+    }
+    fs.writeFileSync(pf, String(process.pid));
+  }
+
+  async shutdown(): Promise<void> {
+    this.log('info', 'Processing signal: shutting down');
+    if (this.api) await Promise.race([this.api.close(), new Promise((r) => setTimeout(r, 2000))]);
+    if (!this.config.liveRestore) await this.containers.stopAll(this.config.shutdownTimeout);
+    this.containers.close();
+    for (const s of this.sockets) fs.rmSync(s, { force: true });
+    fs.rmSync(this.config.pidfile, { force: true });
+    if (!this.config.liveRestore) removeCgroupParent(this.config.cgroupParent);
+    this.db.close();
+  }
+}
+
+/** Refuses to take over a socket another daemon serves; removes a stale one. */
+async function prepareSocket(sock: string): Promise<void> {
+  fs.mkdirSync(path.dirname(sock), { recursive: true });
+  if (!fs.existsSync(sock)) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(sock);
+    c.on('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`${sock} is in use by another daemon`);
+  fs.rmSync(sock, { force: true });
+}
+
+function groupId(name: string): number | undefined {
+  try {
+    for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name) return Number(f[2]);
+    }
+  } catch {
+    /* no group file */
+  }
+  return undefined;
+}
+
+/** Removes the daemon's parent cgroup in every v1 hierarchy (and v2) when it is empty. */
+export function removeCgroupParent(parent: string): void {
+  const base = '/sys/fs/cgroup';
+  let dirs: string[] = [];
+  try {
+    dirs = fs.readdirSync(base);
+  } catch {
+    return;
+  }
+  const candidates = [path.join(base, parent), ...dirs.map((d) => path.join(base, d, parent))];
+  for (const p of candidates) {
+    try {
+      fs.rmdirSync(p);
+    } catch {
+      /* absent or busy */
+    }
+  }
+}
