@@ -366,8 +366,9 @@ function wrap(indent: number, width: number, s: string): string {
   if (w < 24) return s.replace(/\n/g, r);
   const slop = 5;
   w -= slop;
-  let [l, rest] = wrapN(w, slop, s);
-  r += l.replace(/\n/g, '\n' + ' '.repeat(i));
+  const [first, afterFirst] = wrapN(w, slop, s);
+  let rest = afterFirst;
+  r += first.replace(/\n/g, '\n' + ' '.repeat(i));
   while (rest !== '') {
     let t: string;
     [t, rest] = wrapN(w, slop, rest);

@@ -147,6 +147,15 @@ describe('writeImageArchive', () => {
     });
   });
 
+  it('merges an image listed twice under different tags', async () => {
+    const { images } = await saveFixture();
+    const file = fresh('twice') + '.tar';
+    await writeTo([images[1], { ...images[0], repoTags: ['a:1'] }, { ...images[0], repoTags: ['b:2', 'a:1'] }], file);
+    const manifest = JSON.parse((await tarEntries(file)).get('manifest.json')!.toString());
+    assert.equal(manifest.length, 2);
+    assert.deepEqual(manifest[1].RepoTags, ['a:1', 'b:2']);
+  });
+
   it('refuses a config that does not match the image id, and a layer that does not match its diff id', async () => {
     const { images } = await saveFixture();
     await assert.rejects(writeImageArchive([{ ...images[0], config: Buffer.from('{}') }], createWriteStream(fresh('bad') + '.tar')), /config has digest/);

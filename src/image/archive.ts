@@ -393,7 +393,9 @@ function hexOf(digest: string, what: string): string {
  * Writes `images` to `out` in the format of `docker save` (Docker 25+): an OCI image layout
  * (oci-layout, index.json, blobs/sha256/*) plus manifest.json and repositories for older loaders.
  * Layers are written uncompressed, once each however many images share them, streamed from disk
- * and checked against their diff ids. Ends `out`.
+ * and checked against their diff ids (the file's own size is used, not `size`). Images listed twice
+ * (same id) are merged. Ends `out` on success; on failure after writing has begun, `out` is left
+ * as is and the caller should destroy it (argument errors are thrown before anything is written).
  */
 export async function writeImageArchive(images: SaveImage[], out: NodeJS.WritableStream): Promise<void> {
   type Blob = { data: Buffer } | { path: string; size: number; diffId: string };
@@ -402,7 +404,15 @@ export async function writeImageArchive(images: SaveImage[], out: NodeJS.Writabl
   const repositories: Record<string, Record<string, string>> = {};
   const descriptors: Record<string, unknown>[] = [];
 
+  // the same image asked for under several names: one entry, all the tags
+  const unique = new Map<string, SaveImage>();
   for (const img of images) {
+    const seen = unique.get(img.id);
+    if (seen) unique.set(img.id, { ...seen, repoTags: [...seen.repoTags, ...img.repoTags] });
+    else unique.set(img.id, img);
+  }
+
+  for (const img of unique.values()) {
     const configHex = hexOf(img.id, 'image id');
     const actual = createHash('sha256').update(img.config).digest('hex');
     if (actual !== configHex) throw new Error(`image ${img.id}: config has digest sha256:${actual}`);

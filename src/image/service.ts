@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { invalidArgument } from '../core/errors';
+import { BerthError, invalidArgument } from '../core/errors';
 import { hexOf } from '../util/digest';
 import { readImageArchive, writeImageArchive, type SaveImage } from '../image/archive';
 import { applyChanges } from './changes';
@@ -45,7 +45,14 @@ export class ImageService {
   async load(input: Readable, progress: Progress): Promise<ImageRecord[]> {
     const work = this.store.makeTempDir('load-');
     try {
-      const images = await readImageArchive(input, work);
+      let images;
+      try {
+        images = await readImageArchive(input, work);
+      } catch (e) {
+        // A malformed archive is the client's error; a failing disk is ours.
+        if (e instanceof BerthError || (e as { code?: string }).code) throw e;
+        throw invalidArgument(`invalid image archive: ${(e as Error).message}`);
+      }
       if (images.length === 0) throw invalidArgument('no images found in the archive');
       const out: ImageRecord[] = [];
       for (const im of images) {

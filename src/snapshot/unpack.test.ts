@@ -113,6 +113,9 @@ const allTypes: E[] = [
   // written into etc after etc's entry: etc's mtime must still be T1
   { header: { name: 'etc/late', type: 'file', mode: 0o644, mtime: T2 }, data: 'late' },
   { header: { name: './usr/lib/deep', type: 'file', mode: 0o644, mtime: T2 }, data: 'implicit parents' },
+  // ... which later entries describe (directory over directory: metadata updated)
+  { header: { name: 'usr/', type: 'directory', mode: 0o755, mtime: T1 } },
+  { header: { name: 'usr/lib/', type: 'directory', mode: 0o750, mtime: T1 } },
 ];
 
 describe('unpackLayer', () => {
@@ -159,6 +162,8 @@ describe('unpackLayer', () => {
     assert.equal(fifo.mode & 0o7777, 0o620);
     assert.equal(native().lgetxattr(path.join(dest, 'xattr'), 'user.berth')?.toString(), 'hello');
     assert.equal(await fsp.readFile(path.join(dest, 'usr/lib/deep'), 'utf8'), 'implicit parents');
+    assert.equal((await st('usr/lib')).mode & 0o7777, 0o750);
+    assert.equal((await st('usr/lib')).mtimeMs, T1.getTime());
   });
 
   it('reads gzip layers, and the diff id is that of the uncompressed tar', async () => {
@@ -170,6 +175,11 @@ describe('unpackLayer', () => {
     assert.equal(b.diffId, sha256(bytes));
     assert.deepEqual(b, a);
     assert.deepEqual(await describeTree(gz), await describeTree(plain));
+    for (const chunk of [1, 511, 513, 1 << 20]) {
+      const d = await freshDir(`chunks-${chunk}`);
+      assert.deepEqual(await unpackLayer(streamOf(bytes, chunk), d), a);
+      assert.deepEqual(await describeTree(d), await describeTree(plain));
+    }
   });
 
   it('hashes bytes after the end-of-archive marker too', async () => {

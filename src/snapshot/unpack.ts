@@ -207,13 +207,23 @@ export class TarReader {
     }
     const c = toBuffer(r.value);
     this.onBytes(c);
-    this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, c]) : c; // only read() pulls into a non-empty buffer
     return true;
   }
 
   /** Exactly n bytes, or fewer only at the end of the stream. */
   private async read(n: number): Promise<Buffer> {
-    while (this.buf.length < n) if (!(await this.pull())) break;
+    if (this.buf.length < n) {
+      const parts = [this.buf];
+      let have = this.buf.length;
+      this.buf = EMPTY;
+      while (have < n && (await this.pull())) {
+        parts.push(this.buf);
+        have += this.buf.length;
+        this.buf = EMPTY;
+      }
+      this.buf = Buffer.concat(parts);
+    }
     const take = Math.min(n, this.buf.length);
     const out = this.buf.subarray(0, take);
     this.buf = this.buf.subarray(take);
@@ -788,7 +798,7 @@ const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a),
  * converted to the layer format: a 0/0 character device becomes a `.wh.<name>` whiteout, a directory
  * with trusted.overlay.opaque=y gets a `.wh..wh..opq` entry. Owners, modes, mtimes (whole seconds),
  * xattrs (but overlayfs' trusted.overlay.*) and hard links (second and later names of an inode) are
- * preserved; sockets are skipped.
+ * preserved; sockets are skipped. On failure `out` is left as is: the caller should destroy it.
  */
 export async function packDirectory(dir: string, out: NodeJS.WritableStream): Promise<void> {
   const w = new TarWriter(out);
