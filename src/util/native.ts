@@ -22,6 +22,7 @@ export function native(): Native {
   if (!loaded) {
     // dist/src/util/native.js -> <root>/native/build/Release
     const file = path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'berth_native.node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon can only be loaded by require
     loaded = require(file) as Native;
   }
   return loaded;

@@ -41,6 +41,7 @@ export function busyboxRootfsTar(): string {
   fs.writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n');
   fs.chownSync(path.join(rootfs, 'home/user'), 1000, 1000);
   busyboxTar = path.join(dir, 'busybox.tar');
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const r = spawnSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', busyboxTar, '.']);
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   fs.rmSync(rootfs, { recursive: true, force: true });

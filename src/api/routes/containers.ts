@@ -9,7 +9,6 @@ import type { ContainerRecord } from '../../daemon/containers';
 import { frame } from '../stream';
 import type { LogEntry } from '../../logs/k8sfile';
 import { containerStatus } from '../../util/units';
-import { familiarName } from '../../image/store';
 import { matchLabel } from '../../image/service';
 
 const unix = (iso: string): number => Math.floor(new Date(iso).getTime() / 1000);
