@@ -356,6 +356,8 @@ export class ContainerManager extends EventEmitter {
       // The exit may already have happened (short-lived commands).
       this.checkExit(c.Id);
     } catch (e) {
+      // As Docker: the error and an exit code are recorded, the run is cleaned up, and an
+      // AutoRemove container is removed (the docker CLI's `run --rm` waits for that).
       const msg = e instanceof Error ? e.message : String(e);
       c.State = {
         ...c.State,
@@ -365,14 +367,13 @@ export class ContainerManager extends EventEmitter {
         Error: msg,
         ExitCode: e instanceof StartError ? e.exitCode : 128,
       };
-      if (e instanceof StartError) c.State.Status = 'exited';
       this.save(c);
       await this.cleanupRun(c.Id, rt);
       this.live.get(c.Id)?.follower?.stop();
       this.finishAttachers(c.Id);
+      this.resolveWaiters(c.Id, c.State.ExitCode, ['next-exit', 'not-running']);
+      if (c.HostConfig.AutoRemove) await this.removeLocked(c, { volumes: true });
       if (e instanceof StartError) {
-        this.resolveWaiters(c.Id, c.State.ExitCode, ['next-exit', 'not-running']);
-        if (c.HostConfig.AutoRemove) void this.remove(c.Id, { force: true, volumes: true }).catch(() => undefined);
         throw new BerthError(e.kind, `failed to create task for container: failed to create shim task: OCI runtime create failed: ${msg}: unknown`);
       }
       throw e;
