@@ -2,7 +2,7 @@
 # Debian packages berth needs at run time and for its tests (see DESIGN.md).
 set -euo pipefail
 pkgs=(runc crun conmon busybox-static iptables iproute2 containernetworking-plugins
-      golang-github-containers-common tini g++ make python3)
+      golang-github-containers-common tini g++ make python3 python3-docker)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

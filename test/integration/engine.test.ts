@@ -95,6 +95,26 @@ describe('engine core through both CLIs', { skip }, () => {
         assert.equal(run(['rm', '-f', `st-created-${p}`, `st-exited-${p}`, `st-up-${p}`]).code, 0);
       });
 
+      test(`${cli}: logs --tail, --timestamps, --since, -f until exit; wait, restart, rename`, async () => {
+        const name = `logs-${cli}`;
+        assert.equal(run(['run', '-d', '--name', name, `bb-${cli}`, 'sh', '-c', 'for i in 1 2 3; do echo line$i; done; echo oops >&2; sleep 1; echo last']).code, 0);
+        const f = run(['logs', '-f', name]);
+        assert.equal(f.code, 0, f.stderr);
+        assert.equal(f.stdout, 'line1\nline2\nline3\nlast\n');
+        assert.equal(f.stderr, 'oops\n');
+        assert.equal(run(['logs', '--tail', '2', name]).stdout, 'last\n');
+        const ts = run(['logs', '-t', '--tail', '1', name]).stdout;
+        assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z last\n$/);
+        assert.equal(run(['logs', '--since', '2100-01-01T00:00:00Z', name]).stdout, '');
+        assert.equal(run(['wait', name]).stdout.trim(), '0');
+        const started = run(['inspect', '-f', '{{.State.StartedAt}}', name]).stdout.trim();
+        assert.equal(run(['restart', '-t', '1', name]).code, 0);
+        assert.notEqual(run(['inspect', '-f', '{{.State.StartedAt}}', name]).stdout.trim(), started);
+        assert.equal(run(['rename', name, `${name}-renamed`]).code, 0);
+        assert.equal(run(['inspect', '-f', '{{.Name}}', `${name}-renamed`]).stdout.trim(), `/${name}-renamed`);
+        assert.equal(run(['rm', '-f', `${name}-renamed`]).code, 0);
+      });
+
       test(`${cli}: save, rmi, load gives back the same image id; history lists the layer`, () => {
         const img = `bb-${cli}`;
         const id = run(['inspect', '-f', '{{.Id}}', img]).stdout.trim();
