@@ -20,6 +20,8 @@ export interface DaemonConfig {
   pidfile: string;
   group: string;
   conmonPath: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
 }
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -38,11 +40,13 @@ Options:
       --default-runtime string    Default OCI runtime for containers: runc or crun (default "runc")
       --dns list                  DNS server for containers
       --exec-root string          Root directory for execution state files (default "/run/berth")
+      --insecure-registry list    Registries reached over plain HTTP or without TLS verification (127.0.0.0/8 always is)
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --live-restore              Keep containers running when the daemon stops
   -l, --log-level string          Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+      --registry-mirror list      Preferred registry mirror for docker.io
   -p, --pidfile string            Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --shutdown-timeout int      Default shutdown timeout in seconds (default 15)
   -v, --version                   Print version information and quit
@@ -91,6 +95,8 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '-p': { key: 'pidfile', type: 'string' },
     '--pidfile': { key: 'pidfile', type: 'string' },
     '-G': { key: 'group', type: 'string' },
+    '--insecure-registry': { key: 'insecure-registries', type: 'list' },
+    '--registry-mirror': { key: 'registry-mirrors', type: 'list' },
     '--group': { key: 'group', type: 'string' },
   };
   for (let i = 0; i < argv.length; i++) {
@@ -158,6 +164,8 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     pidfile: get('pidfile', `${execRoot}/berthd.pid`),
     group: get('group', 'berth'),
     conmonPath: which(['conmon']),
+    insecureRegistries: get('insecure-registries', []),
+    registryMirrors: get('registry-mirrors', []),
   };
   for (const h of config.hosts) {
     if (!h.startsWith('unix://') && !h.startsWith('/')) {

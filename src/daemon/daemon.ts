@@ -18,6 +18,8 @@ import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
 import { randomHex } from '../util/digest';
+import { Distribution, type AuthConfig } from '../image/distribution';
+import { RegistryClient } from '../registry/client';
 
 export interface DaemonEvent {
   Type: string;
@@ -33,6 +35,7 @@ export class Daemon {
   readonly store: ImageStore;
   readonly images: ImageService;
   readonly containers: ContainerManager;
+  readonly distribution: Distribution;
   readonly runtimes: Record<string, OciRuntime>;
   readonly events = new EventEmitter();
   readonly id: string;
@@ -47,6 +50,18 @@ export class Daemon {
     if (!idRow) this.db.prepare("INSERT INTO meta(key, value) VALUES ('id', ?)").run(this.id);
     this.store = new ImageStore(config.dataRoot, this.db);
     this.images = new ImageService(this.store);
+    this.distribution = new Distribution(
+      this.store,
+      this.db,
+      (auth?: AuthConfig) =>
+        new RegistryClient({
+          credentials: () => auth,
+          insecureRegistries: config.insecureRegistries,
+          mirrors: config.registryMirrors,
+          userAgent: 'berth/0.1.0',
+        }),
+      config.dataRoot,
+    );
     this.runtimes = {};
     for (const [name, rt] of Object.entries(config.runtimes)) {
       this.runtimes[name] = new OciRuntime({

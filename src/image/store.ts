@@ -215,6 +215,15 @@ export class ImageStore {
     }
   }
 
+  /** Records `repo@digest` (fully qualified) as a digest the image is known by in a registry. */
+  addRepoDigest(id: string, repoDigest: string): void {
+    const img = this.getImage(id);
+    if (!img) return;
+    const repo = repoDigest.split('@')[0];
+    img.repoDigests = [...img.repoDigests.filter((d) => d.split('@')[0] !== repo), repoDigest];
+    this.db.prepare('UPDATE images SET data = ? WHERE id = ?').run(JSON.stringify(img), id);
+  }
+
   /** Tags an image: `ref` like busybox:1 or localhost:5000/x (tag defaults to latest). */
   tag(nameOrId: string, ref: string): void {
     const img = this.resolve(nameOrId);
@@ -318,6 +327,10 @@ export class ImageStore {
       fs.rmSync(path.join(this.layersDir, 'l', l.link), { force: true });
       fs.rmSync(path.join(this.layersDir, hexOf(l.chain_id)), { recursive: true, force: true });
       freed += l.size;
+    }
+    for (const r of this.db.prepare('SELECT diff_id, digest FROM blob_map').all() as { diff_id: string; digest: string }[]) {
+      if (keepDiffs.has(hexOf(r.diff_id))) keepBlobs.add(hexOf(r.digest));
+      else this.db.prepare('DELETE FROM blob_map WHERE diff_id = ? AND digest = ?').run(r.diff_id, r.digest);
     }
     for (const b of fs.readdirSync(this.blobsDir)) {
       if (!keepBlobs.has(b) && !keepDiffs.has(b)) fs.rmSync(path.join(this.blobsDir, b), { force: true });

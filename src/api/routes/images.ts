@@ -2,6 +2,29 @@ import type { Router, Ctx } from '../server';
 import { boolParam, filtersParam, sendJson } from '../server';
 import { invalidArgument, notImplemented } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
+import { decodeRegistryAuth } from '../../image/distribution';
+
+function header(ctx: Ctx, name: string): string | undefined {
+  const v = ctx.req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * A JSON-message stream whose 200 goes out with the first message: an error before any progress
+ * is still a plain HTTP error with the right status, as in Docker.
+ */
+function lazyJsonStream(ctx: Ctx): ((m: Record<string, unknown>) => void) & { end(): void } {
+  const res = ctx.res!;
+  const send = ((m: Record<string, unknown>) => {
+    if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write(JSON.stringify(m) + '\n');
+  }) as ((m: Record<string, unknown>) => void) & { end(): void };
+  send.end = () => {
+    if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end();
+  };
+  return send;
+}
 
 function startJsonStream(ctx: Ctx): (m: Record<string, unknown>) => void {
   const res = ctx.res!;
@@ -30,10 +53,23 @@ export function imageRoutes(r: Router, d: Daemon): void {
     }
     if (fromImage !== null) {
       const tag = q.get('tag');
-      const name = tag ? `${fromImage}:${tag}` : fromImage;
-      throw notImplemented(`pulling images from a registry is not supported by this berthd yet: ${name}`);
+      const name = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
+      const send = lazyJsonStream(ctx);
+      const id = await d.distribution.pull(name, { platform: q.get('platform') || undefined, auth }, send);
+      d.emitEvent('image', 'pull', id, { name });
+      send.end();
+      return;
     }
     throw invalidArgument('either fromSrc or fromImage must be given');
+  });
+
+  r.add('POST', /^\/images\/(.+)\/push$/, async (ctx) => {
+    const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
+    const send = lazyJsonStream(ctx);
+    await d.distribution.push(ctx.params[0], { tag: ctx.query.get('tag') || undefined, auth }, send);
+    d.emitEvent('image', 'push', ctx.params[0], {});
+    send.end();
   });
 
   r.add('POST', /^\/images\/load$/, async (ctx) => {

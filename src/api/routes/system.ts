@@ -1,7 +1,7 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import type { Router } from '../server';
-import { API_VERSION, MIN_API_VERSION, commonHeaders, sendJson } from '../server';
+import { API_VERSION, MIN_API_VERSION, commonHeaders, sendJson, readJsonObject } from '../server';
 import type { Daemon } from '../../daemon/daemon';
 
 export const BERTH_VERSION = '0.1.0';
@@ -33,6 +33,11 @@ export function systemRoutes(r: Router, d: Daemon): void {
       KernelVersion: kernel,
       BuildTime: '',
     });
+  });
+
+  r.add('POST', /^\/auth$/, async (ctx) => {
+    const body = await readJsonObject(ctx);
+    sendJson(ctx, 200, await d.distribution.login(body));
   });
 
   r.add('GET', /^\/info$/, (ctx) => {
