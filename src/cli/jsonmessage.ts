@@ -17,11 +17,14 @@ interface Out {
   isTTY?: boolean;
 }
 
+/** What the progress bar reads; "" when there is none (docker's JSONProgress.String). */
 function progressText(m: JsonMessage): string {
   if (m.progress) return m.progress;
   const d = m.progressDetail;
-  if (d && d.total && d.total > 0 && d.current !== undefined) return `${d.current}/${d.total}`;
-  return '';
+  const current = d?.current ?? 0;
+  const total = d?.total ?? 0;
+  if (current <= 0 && total <= 0) return '';
+  return total > 0 ? `${current}/${total}` : `${current}`;
 }
 
 /**

@@ -281,14 +281,14 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
 
   const resolved = resolve(words);
   if ('error' in resolved) {
+    if (resolved.groupHelp !== undefined) {
+      const toStdout = forceHelp || words.slice(1).some((w) => w === '--help');
+      (toStdout ? streams.out : streams.err).write(groupHelp(resolved.groupHelp));
+      return 0;
+    }
     if (forceHelp) {
       streams.err.write(`unknown help topic: ${words.join(' ')}\n`);
       return 1;
-    }
-    if (resolved.groupHelp !== undefined) {
-      const toStdout = words.slice(1).some((w) => w === '--help');
-      (toStdout ? streams.out : streams.err).write(groupHelp(resolved.groupHelp));
-      return 0;
     }
     streams.err.write(`${resolved.error}\n`);
     return 1;
@@ -360,6 +360,13 @@ function resolve(words: string[]): Resolved {
 
 // bin/berth requires this file; tests import it (and call main) without running it.
 if (require.main === module || /[\\/]berth$/.test(require.main?.filename ?? '')) {
+  // A reader that went away (`berth save img | head -c1`) ends us quietly, as SIGPIPE ends docker.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(141);
+      throw err;
+    });
+  }
   main(process.argv.slice(2), { in: process.stdin, out: process.stdout, err: process.stderr }).then(
     (code) => process.exit(code),
     (err: unknown) => {

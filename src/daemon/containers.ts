@@ -417,13 +417,20 @@ export class ContainerManager extends EventEmitter {
     if (!rt) return;
     const code = rt.readExit(id);
     if (code === undefined) return;
-    void this.withLock(id, () => this.handleExit(id, code)).catch((e) => this.emit('error-log', e));
+    void this.withLock(id, () => this.handleExit(id)).catch((e) => this.emit('error-log', e));
   }
 
-  private async handleExit(id: string, code: number): Promise<void> {
+  /**
+   * Records the exit of the current run. The code is read from conmon's exit file at this point
+   * (a queued call can run after a restart, when the file of the earlier run is gone);
+   * `fallback` is for callers that know the process is dead without one.
+   */
+  private async handleExit(id: string, fallback?: number): Promise<void> {
     const c = this.get(id);
     if (!c || !c.State.Running) return;
     const rt = this.opts.runtimes[c.berth.runtime];
+    const code = rt?.readExit(id) ?? fallback;
+    if (code === undefined) return;
     const live = this.live.get(id);
     live?.follower?.flush();
     live?.follower?.stop();
@@ -491,7 +498,7 @@ export class ContainerManager extends EventEmitter {
       }
     }
     exited.cancel();
-    await this.handleExit(id, rt.readExit(id) ?? 137);
+    await this.handleExit(id, 137);
     this.emit('event', { Type: 'container', Action: 'stop', id, c });
   }
 
@@ -586,7 +593,7 @@ export class ContainerManager extends EventEmitter {
         await this.signal(c, 'SIGKILL');
         await withTimeout(exited.promise, 10_000);
         exited.cancel();
-        await this.handleExit(c.Id, rt.readExit(c.Id) ?? 137);
+        await this.handleExit(c.Id, 137);
         if (!this.get(c.Id)) return; // AutoRemove took it
       }
       await this.removeLocked(this.get(c.Id)!, opts);
@@ -660,7 +667,7 @@ export class ContainerManager extends EventEmitter {
       }
       const code = rt?.readExit(c.Id);
       if (code !== undefined) {
-        await this.handleExit(c.Id, code);
+        await this.handleExit(c.Id);
         continue;
       }
       const st = rt ? await rt.state(c.Id) : null;

@@ -113,6 +113,18 @@ export class TestDaemon {
     return run(DOCKER, args, { DOCKER_HOST: this.host }, opts);
   }
 
+  /** Like docker(), without blocking the event loop (for servers living in the test process). */
+  dockerAsync(args: string[], opts: { timeout?: number } = {}): Promise<RunResult> {
+    return new Promise((resolve) => {
+      const p = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: this.host }, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeout ?? 60_000 });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (c) => (stdout += c));
+      p.stderr.on('data', (c) => (stderr += c));
+      p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
   berth(args: string[], opts: { input?: string | Buffer; timeout?: number } = {}): RunResult {
     return run(process.execPath, [BERTH, ...args], { BERTH_HOST: this.host, DOCKER_HOST: '' }, opts);
   }

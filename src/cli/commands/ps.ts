@@ -51,7 +51,8 @@ export const psCommand: CommandSpec = {
         throw err;
       }
       // Sizes are costly for the daemon: asked for only when the template shows them.
-      if (!quiet && !size && !f.has('size') && (format === 'json' || /\bjson\s+\.\s*}}|\.Size\b/.test(format))) size = true;
+      // ("json" itself is not a template here, as in docker: it asks for no sizes.)
+      if (!quiet && !size && !f.has('size') && /\bjson\s+\.\s*}}|\.Size\b/.test(format)) size = true;
     }
     let limit = f.int('last');
     if (f.bool('latest') && limit === -1) limit = 1;

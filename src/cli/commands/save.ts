@@ -4,17 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import { StatusError, type CommandSpec } from '../cli';
 import { openError } from './files';
 
-/** command.ValidateOutputPath: the directory must exist, the path must not be a directory. */
+/** command.ValidateOutputPath: the directory the file goes into must exist. */
 function validateOutputPath(p: string): void {
-  const abs = path.resolve(p);
-  const dir = path.dirname(abs);
-  if (!fs.existsSync(dir)) throw new StatusError(1, `failed to save image: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
-  try {
-    if (fs.statSync(abs).isDirectory()) {
-      throw new StatusError(1, `failed to save image: invalid output path: ${JSON.stringify(abs)} must be a file`);
-    }
-  } catch (err) {
-    if (err instanceof StatusError) throw err;
+  const dir = path.dirname(path.normalize(p));
+  if (dir !== '.' && !fs.existsSync(dir)) {
+    throw new StatusError(1, `failed to save image: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
   }
 }
 
