@@ -4,6 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { TestDaemon, integrationSkipReason } from '../helpers/daemon';
 
 const skip = integrationSkipReason();
@@ -80,7 +81,6 @@ describe('default isolation', { skip }, () => {
     assert.equal(d.docker(['create', '--name', 'reader', 'busybox', 'true']).code, 0);
     const cp = d.docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', 'keeper']).stdout.trim();
     assert.ok(cp.length > 0);
-    const fs = require('node:fs') as typeof import('node:fs');
     assert.equal(fs.readFileSync(`${cp}/data.txt`, 'utf8'), 'kept\n');
     assert.equal(d.docker(['rm', 'keeper', 'reader']).code, 0);
     assert.ok(!fs.existsSync(cp), 'rm removes the writable layer');
