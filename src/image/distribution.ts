@@ -114,7 +114,7 @@ export class Distribution {
             }),
           );
           raw.on('error', (e) => input.destroy(e));
-          const layer = await this.store.addLayer(parent, input, diffIds[i]);
+          const layer = await this.store.addLayer(parent, input, diffIds[i], { keepTar: false });
           const blobPath = this.store.blobPath(layers[i].digest);
           if (!fs.existsSync(blobPath)) fs.renameSync(file, blobPath);
           else fs.rmSync(file, { force: true });
@@ -158,6 +158,7 @@ export class Distribution {
     }
     const src = this.store.blobPath(diffId);
     if (!fs.existsSync(src)) throw notFound(`layer ${diffId} has no stored content to push`);
+    // (a pulled layer always has a compressed blob, found above)
     const tmp = path.join(this.downloads, `gzip-${hexOf(diffId)}-${process.pid}`);
     const hash = crypto.createHash('sha256');
     let size = 0;
@@ -189,14 +190,15 @@ export class Distribution {
         const ref = parseReference(t);
         const img = this.store.resolve(t);
         const diffIds = img.config.rootfs.diff_ids;
-        const blobs = [];
-        for (const d of diffIds) blobs.push(await this.layerBlob(d, repo));
+        // Layers pushed for the first time are compressed in parallel (zlib runs off the main thread).
+        const blobs = await Promise.all(diffIds.map((d) => this.layerBlob(d, repo)));
         for (const b of [...blobs].reverse()) progress({ status: 'Preparing', progressDetail: {}, id: shortId(b.desc.digest) });
         await Promise.all(
           [...blobs].reverse().map(async (b, i) => {
             const id = shortId(b.desc.digest);
             const result = await client.pushBlob(ref, b.desc, () => fs.createReadStream(this.store.blobPath(b.desc.digest)), {
               mountFrom: b.mountFrom,
+              streamed: true,
               onProgress: throttled(progress, id, 'Pushing'),
             });
             if (result === 'exists') progress({ status: 'Layer already exists', progressDetail: {}, id });

@@ -82,41 +82,47 @@ export class ImageService {
   /** GET /images/get: the named images (tags kept when named by tag) as one archive. */
   async save(names: string[], out: Writable): Promise<void> {
     const byId = new Map<string, SaveImage>();
-    for (const n of names) {
-      const img = this.store.resolve(n);
-      let entry = byId.get(img.id);
-      if (!entry) {
-        const config = fs.readFileSync(this.store.blobPath(img.id));
-        entry = {
-          id: img.id,
-          config,
-          repoTags: [],
-          layers: img.config.rootfs.diff_ids.map((d, i) => ({
-            diffId: d,
-            path: this.store.blobPath(d),
-            size: fs.statSync(this.store.blobPath(d)).size,
-            chainId: img.chainIds[i],
-          })),
-        };
-        byId.set(img.id, entry);
-      }
-      const isId = /^(sha256:)?[a-f0-9]{6,64}$/.test(n) && img.id.includes(n.replace(/^sha256:/, ''));
-      const tags = isId ? [] : (() => {
-        try {
-          const r = parseReference(n);
-          // A repository without a tag saves every tag of that repository, as Docker does.
-          if (!r.tag && !r.digest) {
-            const repo = `${r.domain}/${r.path}:`;
-            return this.store.tagsOf(img.id).filter((t) => t.startsWith(repo));
+    const work = this.store.makeTempDir('save-');
+    try {
+      for (const n of names) {
+        const img = this.store.resolve(n);
+        let entry = byId.get(img.id);
+        if (!entry) {
+          const config = fs.readFileSync(this.store.blobPath(img.id));
+          entry = {
+            id: img.id,
+            config,
+            repoTags: [],
+            layers: [],
+          };
+          for (const d of img.config.rootfs.diff_ids) {
+            const p = await this.store.layerTar(d, work);
+            entry.layers.push({ diffId: d, path: p, size: fs.statSync(p).size });
           }
-          return [formatReference(withDefaultTag(r))];
-        } catch {
-          return [];
+          byId.set(img.id, entry);
         }
-      })();
-      for (const t of tags.map(familiarName)) if (!entry.repoTags.includes(t)) entry.repoTags.push(t);
+        const isId = /^(sha256:)?[a-f0-9]{6,64}$/.test(n) && img.id.includes(n.replace(/^sha256:/, ''));
+        const tags = isId ? [] : this.tagsNamed(n, img.id);
+        for (const t of tags.map(familiarName)) if (!entry.repoTags.includes(t)) entry.repoTags.push(t);
+      }
+      await writeImageArchive([...byId.values()], out);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
     }
-    await writeImageArchive([...byId.values()], out);
+  }
+
+  /** The tags a `save` argument names: one tag, or every tag of a repository given without one. */
+  private tagsNamed(name: string, id: string): string[] {
+    try {
+      const r = parseReference(name);
+      if (!r.tag && !r.digest) {
+        const repo = `${r.domain}/${r.path}:`;
+        return this.store.tagsOf(id).filter((t) => t.startsWith(repo));
+      }
+      return [formatReference(withDefaultTag(r))];
+    } catch {
+      return [];
+    }
   }
 
   /** ImageSummary for GET /images/json. */

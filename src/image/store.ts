@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { DB } from '../daemon/db';
 import { conflict, invalidArgument, notFound } from '../core/errors';
 import { chainIds, hexOf, sha256, writeFileAtomic } from '../util/digest';
@@ -89,9 +90,11 @@ export class ImageStore {
   /**
    * Unpacks a layer tar (gzip or plain) on top of `parent`, keeping its uncompressed bytes as a
    * blob named by its diff id. Returns the layer (existing or new). `expectDiffId`, when given,
-   * must match or nothing is kept.
+   * must match or nothing is kept. `keepTar: false` (pulls, which keep the compressed blob instead)
+   * skips keeping the uncompressed tar.
    */
-  async addLayer(parent: string | null, input: Readable, expectDiffId?: string): Promise<LayerRecord> {
+  async addLayer(parent: string | null, input: Readable, expectDiffId?: string, opts: { keepTar?: boolean } = {}): Promise<LayerRecord> {
+    const keepTar = opts.keepTar ?? true;
     const work = this.makeTempDir('layer-');
     const diffDir = path.join(work, 'diff');
     fs.mkdirSync(diffDir);
@@ -104,7 +107,7 @@ export class ImageStore {
       const teed = plain.pipe(
         tap((chunk) => {
           hash.update(chunk);
-          fs.writeSync(fd, chunk);
+          if (keepTar) fs.writeSync(fd, chunk);
         }),
       );
       plain.on('error', (e) => teed.destroy(e));
@@ -128,7 +131,7 @@ export class ImageStore {
       fs.rmSync(work, { recursive: true, force: true });
       return existing;
     }
-    if (!this.hasBlob(diffId)) fs.renameSync(blobTmp, this.blobPath(diffId));
+    if (keepTar && !this.hasBlob(diffId)) fs.renameSync(blobTmp, this.blobPath(diffId));
     const dir = path.join(this.layersDir, hexOf(chainId));
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir);
@@ -141,6 +144,21 @@ export class ImageStore {
       .prepare('INSERT INTO layers(chain_id, diff_id, parent, size, link, created) VALUES (?,?,?,?,?,?)')
       .run(chainId, diffId, parent, size, link, new Date().toISOString());
     return rec;
+  }
+
+  /**
+   * A file holding the layer's uncompressed tar: its own blob when kept, else a compressed blob
+   * (from a pull) decompressed into `tmpDir`.
+   */
+  async layerTar(diffId: string, tmpDir: string): Promise<string> {
+    if (this.hasBlob(diffId)) return this.blobPath(diffId);
+    const rows = this.db.prepare('SELECT digest FROM blob_map WHERE diff_id = ?').all(diffId) as { digest: string }[];
+    const src = rows.map((r) => this.blobPath(r.digest)).find((p) => fs.existsSync(p));
+    if (!src) throw notFound(`layer ${diffId} has no stored content`);
+    const out = path.join(tmpDir, hexOf(diffId) + '.tar');
+    const plain = await maybeGunzip(fs.createReadStream(src));
+    await pipeline(plain, fs.createWriteStream(out));
+    return out;
   }
 
   // ---- images ----

@@ -43,6 +43,12 @@ describe('pull and push with docker-registry', { skip }, () => {
       assert.equal(run(['inspect', '-f', '{{.Id}}', name]).stdout.trim(), id);
       assert.equal(run(['inspect', '-f', '{{index .RepoDigests 0}}', name]).stdout.trim(), `${reg.host}/test/busybox@${digest}`);
       assert.equal(run(['run', '--rm', name, 'echo', 'pulled']).stdout, 'pulled\n');
+      // A pulled image keeps only its compressed layers; save decompresses them.
+      const file = `${d.dir}/pulled.tar`;
+      assert.equal(run(['save', '-o', file, name]).code, 0);
+      assert.equal(run(['rmi', name]).code, 0);
+      assert.equal(run(['load', '-i', file]).code, 0);
+      assert.equal(run(['inspect', '-f', '{{.Id}}', name]).stdout.trim(), id);
       // A second pull transfers nothing.
       const again = run(['pull', name]);
       assert.match(again.stdout, /Status: Image is up to date/);
