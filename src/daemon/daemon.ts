@@ -17,6 +17,8 @@ import { ApiServer, Router } from '../api/server';
 import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
+import { buildRoutes } from '../api/routes/build';
+import { Builder } from '../build/builder';
 import { randomHex } from '../util/digest';
 import { Distribution, type AuthConfig } from '../image/distribution';
 import { RegistryClient } from '../registry/client';
@@ -36,6 +38,7 @@ export class Daemon {
   readonly images: ImageService;
   readonly containers: ContainerManager;
   readonly distribution: Distribution;
+  readonly builder: Builder;
   readonly runtimes: Record<string, OciRuntime>;
   readonly events = new EventEmitter();
   readonly id: string;
@@ -80,6 +83,17 @@ export class Daemon {
       defaultRuntime: config.defaultRuntime,
       dns: config.dns,
     });
+    this.builder = new Builder({
+      store: this.store,
+      db: this.db,
+      workRoot: path.join(config.dataRoot, 'build'),
+      runtimePath: config.runtimes[config.defaultRuntime].path,
+      runtimeRoot: path.join(config.execRoot, config.defaultRuntime),
+      cgroupParent: config.cgroupParent,
+      pull: async (name, emit) => {
+        await this.distribution.pull(name, {}, emit);
+      },
+    });
     this.containers.on('event', (e: { Type: string; Action: string; id: string; c?: { Name: string; Config: { Image?: string; Labels?: Record<string, string> } }; attrs?: Record<string, string> }) => {
       const attrs: Record<string, string> = { ...(e.c?.Config.Labels ?? {}), ...(e.attrs ?? {}) };
       if (e.c) {
@@ -116,6 +130,7 @@ export class Daemon {
   gcLayers(): number {
     const inUse = new Set<string>();
     for (const c of this.containers.all()) for (const ch of c.berth.chain) inUse.add(ch);
+    for (const ch of this.builder.cachedChains()) inUse.add(ch);
     return this.store.gc(inUse);
   }
 
@@ -127,6 +142,7 @@ export class Daemon {
     systemRoutes(router, this);
     imageRoutes(router, this);
     containerRoutes(router, this);
+    buildRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;
