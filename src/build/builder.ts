@@ -249,7 +249,7 @@ class Run {
     const { globals, stages } = splitStages(nodes);
     this.stages = stages;
     for (const g of globals) for (const [k, v] of argPairs(g)) this.globals.set(k, opts.buildArgs[k] ?? v);
-    this.total = nodes.length;
+    this.total = nodes.length - globals.length;
   }
 
   private out(s: string): void {
@@ -288,7 +288,8 @@ class Run {
     return {
       architecture: s.architecture,
       os: s.os,
-      created: new Date().toISOString(),
+      // The last step's time: a fully cached rebuild gives the same image id.
+      created: s.history[s.history.length - 1]?.created ?? new Date(0).toISOString(),
       config: s.config,
       rootfs: { type: 'layers', diff_ids: s.diffIds },
       history: s.history,
@@ -348,8 +349,11 @@ class Run {
       state = await this.dispatch(stage, state, n, args, sc, false);
       if (n.cmd !== 'run' && n.cmd !== 'copy' && n.cmd !== 'add' && state.key !== before) {
         // Metadata steps: the cache only tells whether this exact step was seen before.
-        if (this.cached(state.key)) this.out(' ---> Using cache\n');
-        else this.remember(state);
+        const hit = this.cached(state.key);
+        if (hit) {
+          this.out(' ---> Using cache\n');
+          state = hit;
+        } else this.remember(state);
       }
       this.out(` ---> ${shortHex(this.stateId(state))}\n`);
     }
