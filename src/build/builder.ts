@@ -611,62 +611,50 @@ class Run {
         fromSandbox.mount();
         srcRoot = fromSandbox.rootfs;
       }
-      const copied: Copied[] = [];
       const put = (rel: string): string => {
         const target = path.join(staging, rel);
         fs.mkdirSync(path.dirname(target), { recursive: true });
         return target;
       };
-      if (n.heredocs?.length) {
-        for (const h of n.heredocs) {
+      // Two passes: signatures first (no copying, so a cache hit costs only hashing), then, on a
+      // miss, the staging copy.
+      const gather = async (write: boolean): Promise<Copied[]> => {
+        const copied: Copied[] = [];
+        for (const h of n.heredocs ?? []) {
           const target = destIsDir || sources.length ? path.posix.join(dest, h.name) : dest;
-          const file = put(target);
           const content = h.expand ? x(h.content) : h.content;
-          fs.writeFileSync(file, content, { mode: 0o644 });
+          if (write) fs.writeFileSync(put(target), content, { mode: 0o644 });
           copied.push({ rel: target, sig: sha256(content) });
         }
-      }
-      for (const src of sources) {
-        if (isAdd && /^https?:\/\//.test(src)) {
-          const name = decodeURIComponent(new URL(src).pathname.split('/').pop() || 'download');
-          const target = destIsDir ? path.posix.join(dest, name) : dest;
-          const file = put(target);
-          await download(src, file);
-          fs.chmodSync(file, 0o600);
-          copied.push({ rel: target, sig: sha256(fs.readFileSync(file)) });
-          continue;
-        }
-        const matches = this.matchSources(srcRoot, src, from !== undefined);
-        if (!matches.length) {
-          throw new BuildError(`${where}: ${n.cmd.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
-        }
-        for (const m of matches) {
-          const abs = path.join(srcRoot, m);
-          const st = fs.lstatSync(abs);
-          if (isAdd && st.isFile() && isArchive(abs)) {
-            const targetDir = put(path.posix.join(dest, '.keep'));
-            await unpackLayer(fs.createReadStream(abs), path.dirname(targetDir));
-            copied.push({ rel: `${dest}<-${m}`, sig: sha256(fs.readFileSync(abs)) });
+        for (const src of sources) {
+          if (isAdd && /^https?:\/\//.test(src)) {
+            const name = decodeURIComponent(new URL(src).pathname.split('/').pop() || 'download');
+            const target = destIsDir ? path.posix.join(dest, name) : dest;
+            const file = put(target);
+            if (!fs.existsSync(file)) await download(src, file);
+            fs.chmodSync(file, 0o600);
+            copied.push({ rel: target, sig: sha256(fs.readFileSync(file)) });
             continue;
           }
-          if (st.isDirectory()) {
-            this.copyTree(abs, destIsDir || matches.length > 1 || dest.endsWith('/') ? dest : dest, staging, copied, true);
-          } else {
-            const target = destIsDir || matches.length > 1 ? path.posix.join(dest, path.basename(m)) : dest;
-            this.copyTree(abs, target, staging, copied, false);
+          const matches = this.matchSources(srcRoot, src, from !== undefined);
+          if (!matches.length) {
+            throw new BuildError(`${where}: ${n.cmd.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
+          }
+          for (const m of matches) {
+            const abs = path.join(srcRoot, m);
+            const st = fs.lstatSync(abs);
+            if (isAdd && st.isFile() && isArchive(abs)) {
+              if (write) await unpackLayer(fs.createReadStream(abs), path.dirname(put(path.posix.join(dest, '.keep'))));
+              copied.push({ rel: `${dest}<-${m}`, sig: write ? '' : fileHash(abs) });
+              continue;
+            }
+            const target = st.isDirectory() || !(destIsDir || matches.length > 1) ? dest : path.posix.join(dest, path.basename(m));
+            this.copyTree(abs, target, staging, copied, st.isDirectory(), write);
           }
         }
-      }
-      if (fromSandbox) {
-        fromSandbox.cleanup();
-        fromSandbox = undefined;
-      }
-      // ownership and mode of everything staged
-      for (const c of copied) {
-        const p = path.join(staging, c.rel.split('<-')[0]);
-        if (!fs.existsSync(p)) continue;
-        applyOwnership(p, owner, chmod ? parseInt(chmod, 8) : undefined, staging);
-      }
+        return copied;
+      };
+      const copied = await gather(false);
       const contentSig = sha256(copied.map((c) => `${c.rel}:${c.sig}`).sort().join('\n'));
       const createdBy = `/bin/sh -c #(nop) ${n.cmd.toUpperCase()} ${copied.length === 1 ? 'file' : 'multi'}:${hexOf(contentSig)} in ${dest} `;
       const key = sha256(`${state.key}\n${n.cmd} ${JSON.stringify({ dest, chown, chmod, from })}\n${contentSig}`);
@@ -674,6 +662,17 @@ class Run {
       if (hit) {
         this.out(' ---> Using cache\n');
         return hit;
+      }
+      const staged = await gather(true);
+      if (fromSandbox) {
+        fromSandbox.cleanup();
+        fromSandbox = undefined;
+      }
+      // ownership and mode of everything staged
+      for (const c of staged) {
+        const p = path.join(staging, c.rel.split('<-')[0]);
+        if (!fs.existsSync(p)) continue;
+        applyOwnership(p, owner, chmod ? parseInt(chmod, 8) : undefined, staging);
       }
       const { PassThrough } = await import('node:stream');
       const { packDirectory } = await import('../snapshot/unpack');
@@ -728,29 +727,38 @@ class Run {
     return cur;
   }
 
-  /** Copies a file or a directory's contents into staging at `dest`, recording signatures. */
-  private copyTree(abs: string, dest: string, staging: string, copied: Copied[], contentsOf: boolean): void {
+  /**
+   * Records the signature (`write` false: mode and content hash) of a file or a directory's
+   * contents, or copies it into staging at `dest` (`write` true).
+   */
+  private copyTree(abs: string, dest: string, staging: string, copied: Copied[], contentsOf: boolean, write: boolean): void {
     const st = fs.lstatSync(abs);
     const target = path.join(staging, dest);
     if (st.isDirectory()) {
-      fs.mkdirSync(target, { recursive: true });
-      if (!contentsOf || dest !== '/') fs.chmodSync(target, st.mode & 0o7777);
+      if (write) {
+        fs.mkdirSync(target, { recursive: true });
+        if (!contentsOf || dest !== '/') fs.chmodSync(target, st.mode & 0o7777);
+      }
       copied.push({ rel: dest, sig: `dir:${(st.mode & 0o7777).toString(8)}` });
-      for (const e of fs.readdirSync(abs).sort()) this.copyTree(path.join(abs, e), path.posix.join(dest, e), staging, copied, false);
-      fs.utimesSync(target, st.atime, st.mtime);
+      for (const e of fs.readdirSync(abs).sort()) this.copyTree(path.join(abs, e), path.posix.join(dest, e), staging, copied, false, write);
+      if (write) fs.utimesSync(target, st.atime, st.mtime);
       return;
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (write) fs.mkdirSync(path.dirname(target), { recursive: true });
     if (st.isSymbolicLink()) {
       const link = fs.readlinkSync(abs);
-      fs.rmSync(target, { force: true });
-      fs.symlinkSync(link, target);
+      if (write) {
+        fs.rmSync(target, { force: true });
+        fs.symlinkSync(link, target);
+      }
       copied.push({ rel: dest, sig: `link:${link}` });
     } else if (st.isFile()) {
-      fs.copyFileSync(abs, target);
-      fs.chmodSync(target, st.mode & 0o7777);
-      fs.utimesSync(target, st.atime, st.mtime);
-      copied.push({ rel: dest, sig: `${(st.mode & 0o7777).toString(8)}:${fileHash(abs)}` });
+      if (write) {
+        fs.copyFileSync(abs, target);
+        fs.chmodSync(target, st.mode & 0o7777);
+        fs.utimesSync(target, st.atime, st.mtime);
+        copied.push({ rel: dest, sig: '' });
+      } else copied.push({ rel: dest, sig: `${(st.mode & 0o7777).toString(8)}:${fileHash(abs)}` });
     }
   }
 }

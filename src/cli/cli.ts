@@ -9,6 +9,8 @@
  * not found; otherwise the container's own exit status.
  */
 import type { Engine, TlsOptions } from '../client/engine';
+import type { ConfigFile } from './dockerconfig';
+import type { LineReader } from './prompt';
 import { EngineError, EngineConnectError } from '../client/errors';
 import { FlagError, flagUsages, type FlagSpec, type ParsedFlags } from './flags';
 
@@ -39,6 +41,8 @@ export interface CommandSpec {
   use: string;
   /** One-line description. */
   short: string;
+  /** Longer description for --help, when docker has one (login: "Authenticate to a registry.\n..."). */
+  long?: string;
   /** Other ways to call it, as full paths without the binary name: `container ls`, `ps`. */
   aliases?: string[];
   flags: FlagSpec[];
@@ -53,6 +57,8 @@ export interface GlobalOptions {
   debug: boolean;
   logLevel: string;
   tls?: TlsOptions;
+  /** --config: the client configuration directory (default $DOCKER_CONFIG or ~/.docker). */
+  config?: string;
 }
 
 export interface Streams {
@@ -66,6 +72,8 @@ export class Cli {
   /** The full command path, e.g. `berth container ls`. */
   path = BIN;
   private client: Engine | undefined;
+  private config: ConfigFile | undefined;
+  private lineReader: LineReader | undefined;
 
   constructor(
     readonly globals: GlobalOptions,
@@ -81,6 +89,26 @@ export class Cli {
       this.client = new EngineClass({ host: resolveHost(this.globals.host, this.env), tls: this.globals.tls });
     }
     return this.client;
+  }
+
+  /** The client configuration (config.json), read on first use; warnings go to stderr. */
+  configFile(): ConfigFile {
+    if (!this.config) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { ConfigFile: File, configDir } = require('./dockerconfig') as typeof import('./dockerconfig');
+      this.config = File.load(configDir(this.env, this.globals.config), { env: this.env, warn: (m) => this.eprintln(m) });
+    }
+    return this.config;
+  }
+
+  /** stdin as lines, for prompts (one reader per invocation, so no typed-ahead line is lost). */
+  lines(): LineReader {
+    if (!this.lineReader) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { LineReader: Reader } = require('./prompt') as typeof import('./prompt');
+      this.lineReader = new Reader(this.streams.in);
+    }
+    return this.lineReader;
   }
 
   /** Releases the client's kept-alive connections. */
@@ -112,7 +140,7 @@ export function usageLine(path: string, spec: Pick<CommandSpec, 'use'>): string 
 
 /** `berth <cmd> --help`, laid out as cobra does for the docker CLI. */
 export function renderHelp(path: string, spec: CommandSpec, cols = 79): string {
-  let s = `Usage:  ${usageLine(path, spec)}\n\n${spec.short}\n`;
+  let s = `Usage:  ${usageLine(path, spec)}\n\n${spec.long ?? spec.short}\n`;
   if (spec.aliases && spec.aliases.length > 0) {
     s += `\nAliases:\n  ${spec.aliases.map((a) => `${BIN} ${a}`).join(', ')}\n`;
   }

@@ -90,7 +90,8 @@ async function berth(argv: string[], host = 'unix:///nonexistent.sock', opts: { 
   const input = new PassThrough() as PassThrough & { isTTY?: boolean };
   input.isTTY = !!opts.stdinTTY;
   input.end();
-  const code = await main(argv, { in: input, out, err }, { BERTH_HOST: host });
+  // A client config directory that does not exist: the host's ~/.docker stays out of the tests.
+  const code = await main(argv, { in: input, out, err }, { BERTH_HOST: host, DOCKER_CONFIG: path.join(os.tmpdir(), 'berth-cli-test-no-config') });
   return { code, out: out.data, err: err.data };
 }
 

@@ -54,13 +54,21 @@ const L = {
   tag: () => import('./commands/tag').then((m) => m.tagCommand),
   rmi: () => import('./commands/rmi').then((m) => m.rmiCommand),
   history: () => import('./commands/history').then((m) => m.historyCommand),
+  pull: () => import('./commands/pull').then((m) => m.pullCommand),
+  push: () => import('./commands/push').then((m) => m.pushCommand),
+  login: () => import('./commands/login').then((m) => m.loginCommand),
+  logout: () => import('./commands/logout').then((m) => m.logoutCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
 export const COMMON: Record<string, Entry> = {
   run: { short: 'Create and run a new container from an image', load: L.run },
   ps: { short: 'List containers', load: L.ps },
+  pull: { short: 'Download an image from a registry', load: L.pull },
+  push: { short: 'Upload an image to a registry', load: L.push },
   images: { short: 'List images', load: L.images },
+  login: { short: 'Authenticate to a registry', load: L.login },
+  logout: { short: 'Log out from a registry', load: L.logout },
   version: { short: 'Show the berth version information', load: L.version },
   info: { short: 'Display system-wide information', load: L.info },
 };
@@ -84,9 +92,14 @@ export const OTHER: Record<string, Entry> = {
   wait: { short: 'Block until one or more containers stop, then print their exit codes', load: L.wait },
 };
 
+/** What a group that parses its own arguments runs: argv after the group's name → exit status. */
+type Passthrough = (argv: string[], io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }) => Promise<number>;
+
 interface Group {
   short: string;
   commands: Record<string, Entry>;
+  /** The whole group is one module with its own parser (`berth registry ...`). */
+  passthrough?: () => Promise<Passthrough>;
 }
 
 const ls = (e: Entry): Entry => ({ ...e, canonical: 'ls' });
@@ -122,6 +135,8 @@ export const MANAGEMENT: Record<string, Group> = {
       inspect: { short: 'Display detailed information on one or more images', load: L.imageInspect },
       load: OTHER.load,
       ls: { short: 'List images', load: L.images },
+      pull: COMMON.pull,
+      push: COMMON.push,
       list: ls({ short: 'List images', load: L.images }),
       rm: { short: 'Remove one or more images', load: L.rmi },
       remove: rm({ short: 'Remove one or more images', load: L.rmi }),
@@ -129,11 +144,17 @@ export const MANAGEMENT: Record<string, Group> = {
       tag: OTHER.tag,
     },
   },
+  registry: {
+    short: 'Run a private image registry (serve, gc)',
+    commands: {},
+    passthrough: () => import('../registry/server/main').then((m) => m.registryCommand),
+  },
 };
 
 const HIDDEN_ALIASES = new Set(['list', 'ps', 'remove']);
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'config', type: 'string', description: 'Location of client config files (default $DOCKER_CONFIG, else ~/.docker)' },
   { name: 'debug', short: 'D', type: 'bool', description: 'Enable debug mode' },
   { name: 'host', short: 'H', type: 'list', description: 'Daemon socket to connect to' },
   {
@@ -200,6 +221,8 @@ const ALIASES: Record<string, string[]> = {
   tag: ['image tag', 'tag'],
   rmi: ['image rm', 'image remove', 'rmi'],
   history: ['image history', 'history'],
+  pull: ['image pull', 'pull'],
+  push: ['image push', 'push'],
 };
 
 export function aliasesFor(spec: CommandSpec): string[] | undefined {
@@ -210,7 +233,12 @@ export function aliasesFor(spec: CommandSpec): string[] | undefined {
 function globalOptions(f: ParsedFlags, env: NodeJS.ProcessEnv): GlobalOptions {
   const hosts = f.list('host');
   if (hosts.length > 1) throw new StatusError(1, 'Failed to initialize: unable to resolve berth endpoint: Specify only one -H');
-  const opts: GlobalOptions = { host: hosts[0], debug: f.bool('debug'), logLevel: f.string('log-level') };
+  const opts: GlobalOptions = {
+    host: hosts[0],
+    debug: f.bool('debug'),
+    logLevel: f.string('log-level'),
+    config: f.string('config') || undefined,
+  };
   const verify = f.bool('tlsverify') || (!f.has('tlsverify') && !!env.DOCKER_TLS_VERIFY);
   if (f.bool('tls') || verify) {
     const certDir = env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker`;
@@ -277,6 +305,12 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
       streams.out.write(rootHelp());
       return 0;
     }
+  }
+
+  const group = MANAGEMENT[words[0]];
+  if (group?.passthrough) {
+    const run = await group.passthrough();
+    return run(forceHelp ? [...words.slice(1), '--help'] : words.slice(1), { out: streams.out, err: streams.err });
   }
 
   const resolved = resolve(words);

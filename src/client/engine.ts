@@ -24,6 +24,7 @@ export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 export const API_VERSION = '1.41';
 
 import { EngineError, EngineConnectError } from './errors';
+import { AUTH_FIELDS, type AuthConfig, type AuthResponse } from './auth';
 
 export { EngineError, EngineConnectError };
 
@@ -179,6 +180,13 @@ export class Engine {
       });
       sendBody(req, body, reject);
     });
+  }
+
+  /** POST /auth: the daemon checks the credentials with the registry (docker's RegistryLogin). */
+  async registryLogin(auth: AuthConfig): Promise<AuthResponse> {
+    const body: Record<string, string> = {};
+    for (const k of AUTH_FIELDS) if (auth[k]) body[k] = auth[k];
+    return (await this.post<AuthResponse | undefined>('/auth', undefined, body)) ?? { Status: '' };
   }
 
   /** Releases kept-alive connections, so that the process can exit on its own. */

@@ -48,6 +48,13 @@ export function busyboxRootfsTar(): string {
   return busyboxTar;
 }
 
+export interface RunOptions {
+  input?: string | Buffer;
+  timeout?: number;
+  /** Extra environment (HOME, DOCKER_CONFIG...) for this run only. */
+  env?: Record<string, string>;
+}
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -109,8 +116,9 @@ export class TestDaemon {
     await exited;
   }
 
-  docker(args: string[], opts: { input?: string | Buffer; timeout?: number } = {}): RunResult {
-    return run(DOCKER, args, { DOCKER_HOST: this.host }, opts);
+  /** The real docker CLI against this daemon; `env` adds to (or overrides) the environment. */
+  docker(args: string[], opts: RunOptions = {}): RunResult {
+    return run(DOCKER, args, { DOCKER_HOST: this.host, ...opts.env }, opts);
   }
 
   /** Like docker(), without blocking the event loop (for servers living in the test process). */
@@ -125,8 +133,8 @@ export class TestDaemon {
     });
   }
 
-  berth(args: string[], opts: { input?: string | Buffer; timeout?: number } = {}): RunResult {
-    return run(process.execPath, [BERTH, ...args], { BERTH_HOST: this.host, DOCKER_HOST: '' }, opts);
+  berth(args: string[], opts: RunOptions = {}): RunResult {
+    return run(process.execPath, [BERTH, ...args], { BERTH_HOST: this.host, DOCKER_HOST: '', ...opts.env }, opts);
   }
 
   /** Imports the busybox image as `busybox` (docker.io/library/busybox:latest). */
@@ -168,7 +176,7 @@ export class TestDaemon {
   }
 }
 
-function run(bin: string, args: string[], env: Record<string, string>, opts: { input?: string | Buffer; timeout?: number }): RunResult {
+function run(bin: string, args: string[], env: Record<string, string>, opts: RunOptions): RunResult {
   const r: SpawnSyncReturns<string> = spawnSync(bin, args, {
     env: { ...process.env, ...env },
     input: opts.input,

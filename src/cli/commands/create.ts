@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { AUTH_HEADER, encodeAuthConfig } from '../../client/auth';
 import { EngineError } from '../../client/errors';
 import type { ContainerCreateResponse } from '../../client/types';
 import { BIN, StatusError, errorText, type Cli, type CommandSpec } from '../cli';
@@ -15,10 +16,19 @@ export function reportError(cli: Cli, command: string, message: string): void {
   cli.eprintln(`${BIN}: ${message}\n\nRun '${BIN} ${command} --help' for more information`);
 }
 
-/** POST /images/create?fromImage=...&tag=..., progress to stderr (or nowhere with -q). */
+/**
+ * POST /images/create?fromImage=...&tag=..., with the registry's credentials from config.json
+ * (a credential helper's failure fails the pull, as in docker), progress to stderr (or nowhere
+ * with -q).
+ */
 export async function pullImage(cli: Cli, ref: Reference, quiet: boolean): Promise<void> {
   const tag = ref.digest ?? tagNameOnly(ref).tag;
-  const res = await cli.engine().stream('POST', '/images/create', { query: { fromImage: fullName(ref), tag } });
+  const { authConfigKey } = await import('../dockerconfig');
+  const auth = await cli.configFile().getAuthConfig(authConfigKey(ref.domain));
+  const res = await cli.engine().stream('POST', '/images/create', {
+    query: { fromImage: fullName(ref), tag },
+    headers: { [AUTH_HEADER]: encodeAuthConfig(auth) },
+  });
   const sink = quiet ? { write: () => true, isTTY: false } : cli.streams.err;
   await displayJsonMessages(res, sink);
 }

@@ -1,0 +1,89 @@
+/**
+ * Builds of a context with 1000 small files and one 20 MB file through `DOCKER_BUILDKIT=0 docker
+ * build`: uncached, fully cached, and with one file changed, against berthd and (when installed)
+ * dockerd's legacy builder in the same run. Prints seconds and ratios berthd/dockerd.
+ *
+ *   node dist/bench/build.js
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestDaemon, canConnect, sleep, DOCKER, busyboxRootfsTar } from '../test/helpers/daemon';
+
+function makeContext(dir: string): string {
+  const ctx = path.join(dir, 'ctx');
+  for (let i = 0; i < 1000; i++) {
+    const sub = path.join(ctx, 'src', `d${i % 20}`);
+    fs.mkdirSync(sub, { recursive: true });
+    fs.writeFileSync(path.join(sub, `f${i}.txt`), `file ${i}\n${crypto.randomBytes(200).toString('hex')}\n`);
+  }
+  fs.writeFileSync(path.join(ctx, 'big.bin'), crypto.randomBytes(20 << 20));
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY big.bin /big.bin\nCOPY src /app/src\nRUN ls /app/src | wc -l > /count\nCMD ["cat", "/count"]\n');
+  return ctx;
+}
+
+function build(host: string, ctx: string): number {
+  const t0 = Date.now();
+  const r = spawnSync(DOCKER, ['build', '-q', '-t', 'bench/build', ctx], { env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  return (Date.now() - t0) / 1000;
+}
+
+function series(host: string, ctx: string): { uncached: number; cached: number; changed: number } {
+  const imp = spawnSync(DOCKER, ['import', busyboxRootfsTar(), 'busybox'], { env: { ...process.env, DOCKER_HOST: host } });
+  if (imp.status !== 0) throw new Error(`import failed: ${imp.stderr}`);
+  const uncached = build(host, ctx);
+  const cached = build(host, ctx);
+  fs.appendFileSync(path.join(ctx, 'src', 'd7', 'f7.txt'), 'changed\n');
+  const changed = build(host, ctx);
+  return { uncached, cached, changed };
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync('/tmp/berth-bench-build-');
+  try {
+    const ctxB = makeContext(path.join(dir, 'b'));
+    const d = new TestDaemon('bench-build');
+    await d.start();
+    let b;
+    try {
+      b = series(d.host, ctxB);
+    } finally {
+      await d.cleanup();
+    }
+    console.log(`berthd : uncached ${b.uncached.toFixed(2)} s, cached ${b.cached.toFixed(2)} s, one file changed ${b.changed.toFixed(2)} s`);
+    const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => fs.existsSync(p));
+    if (!dockerd) return console.log('dockerd: not installed (apt-get install docker.io), no ratio');
+    const ctxD = makeContext(path.join(dir, 'd'));
+    const ddir = fs.mkdtempSync('/tmp/berth-bench-build-dockerd-');
+    const sock = path.join(ddir, 'docker.sock');
+    const proc: ChildProcess = spawn(dockerd, ['-H', `unix://${sock}`, '--data-root', path.join(ddir, 'root'), '--exec-root', path.join(ddir, 'exec'), '--pidfile', path.join(ddir, 'pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbench-plugins'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 300 && !(await canConnect(sock)); i++) await sleep(200);
+      const k = series(`unix://${sock}`, ctxD);
+      console.log(`dockerd: uncached ${k.uncached.toFixed(2)} s, cached ${k.cached.toFixed(2)} s, one file changed ${k.changed.toFixed(2)} s`);
+      console.log(`ratio berthd/dockerd: uncached ${(b.uncached / k.uncached).toFixed(2)}, cached ${(b.cached / k.cached).toFixed(2)}, changed ${(b.changed / k.changed).toFixed(2)}`);
+    } finally {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(20_000)]);
+      spawnSync('umount', ['-R', '-l', ddir]);
+      fs.rmSync(ddir, { recursive: true, force: true });
+      for (const c of fs.readdirSync('/sys/fs/cgroup')) {
+        try {
+          fs.rmdirSync(path.join('/sys/fs/cgroup', c, 'docker'));
+        } catch {
+          /* absent or busy */
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
