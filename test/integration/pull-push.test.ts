@@ -23,25 +23,25 @@ describe('pull and push with docker-registry', { skip }, () => {
     assert.deepEqual(await d.cleanup(), []);
   });
 
-  for (const cli of ['docker'] as const) {
+  for (const cli of ['docker', 'berth'] as const) {
     test(`${cli}: push, remove, pull back, run: the image id is unchanged`, () => {
-      const run = (args: string[]) => d.docker(args);
-      const name = `${reg.host}/test/busybox:v1`;
+      const run = (args: string[]) => (cli === 'docker' ? d.docker(args) : d.berth(args));
+      const name = `${reg.host}/test/${cli}:v1`;
       const id = run(['inspect', '-f', '{{.Id}}', 'busybox']).stdout.trim();
       assert.equal(run(['tag', 'busybox', name]).code, 0);
       const push = run(['push', name]);
       assert.equal(push.code, 0, push.stderr);
       assert.match(push.stdout, /v1: digest: sha256:[a-f0-9]{64} size: \d+/);
       const digest = /digest: (sha256:[a-f0-9]{64})/.exec(push.stdout)![1];
-      assert.equal(run(['rmi', name]).code, 0);
-      assert.equal(run(['rmi', 'busybox']).code, 0);
+      const rmi = run(['rmi', '-f', id]);
+      assert.equal(rmi.code, 0, rmi.stderr);
       assert.equal(run(['images', '-q']).stdout.trim(), '');
       const pull = run(['pull', name]);
       assert.equal(pull.code, 0, pull.stderr);
       assert.match(pull.stdout, new RegExp(`Digest: ${digest}`));
       assert.match(pull.stdout, /Status: Downloaded newer image/);
       assert.equal(run(['inspect', '-f', '{{.Id}}', name]).stdout.trim(), id);
-      assert.equal(run(['inspect', '-f', '{{index .RepoDigests 0}}', name]).stdout.trim(), `${reg.host}/test/busybox@${digest}`);
+      assert.equal(run(['inspect', '-f', '{{index .RepoDigests 0}}', name]).stdout.trim(), `${reg.host}/test/${cli}@${digest}`);
       assert.equal(run(['run', '--rm', name, 'echo', 'pulled']).stdout, 'pulled\n');
       // A pulled image keeps only its compressed layers; save decompresses them.
       const file = `${d.dir}/pulled.tar`;
@@ -53,7 +53,7 @@ describe('pull and push with docker-registry', { skip }, () => {
       const again = run(['pull', name]);
       assert.match(again.stdout, /Status: Image is up to date/);
       // Pull by digest.
-      assert.equal(run(['pull', `${reg.host}/test/busybox@${digest}`]).code, 0);
+      assert.equal(run(['pull', `${reg.host}/test/${cli}@${digest}`]).code, 0);
       const missing = run(['pull', `${reg.host}/test/nosuch:v1`]);
       assert.notEqual(missing.code, 0);
       assert.match(missing.stderr, /not found|manifest unknown/);
