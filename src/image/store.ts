@@ -309,6 +309,9 @@ export class ImageStore {
       throw conflict(`conflict: unable to delete ${shortId} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
     }
     if (stopped && !opts.force) {
+      if (byName) {
+        throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${stopped.id.slice(0, 12)} is using its referenced image ${shortId}`);
+      }
       throw conflict(`conflict: unable to delete ${shortId} (must be forced) - image is being used by stopped container ${stopped.id.slice(0, 12)}`);
     }
     const tx = this.db.transaction(() => {
