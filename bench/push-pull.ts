@@ -6,11 +6,12 @@
  *
  *   node dist/bench/push-pull.js
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TestDaemon, canConnect, sleep, DOCKER, busyboxRootfsTar } from '../test/helpers/daemon';
+import { TestDaemon, DOCKER, busyboxRootfsTar } from '../test/helpers/daemon';
+import { withDockerd } from './dockerd';
 import { DistributionRegistry } from '../test/helpers/registry';
 
 const LAYERS = 4;
@@ -84,30 +85,10 @@ async function main(): Promise<void> {
       await d.cleanup();
     }
     console.log(`berthd : push ${b.push.toFixed(2)} s, pull ${b.pull.toFixed(2)} s`);
-    const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => fs.existsSync(p));
-    if (!dockerd) return console.log('dockerd: not installed (apt-get install docker.io), no ratio');
-    const ddir = fs.mkdtempSync('/tmp/berth-bench-pp-dockerd-');
-    const sock = path.join(ddir, 'docker.sock');
-    const proc: ChildProcess = spawn(dockerd, ['-H', `unix://${sock}`, '--data-root', path.join(ddir, 'root'), '--exec-root', path.join(ddir, 'exec'), '--pidfile', path.join(ddir, 'pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbench-plugins'], { stdio: 'ignore' });
-    try {
-      for (let i = 0; i < 300 && !(await canConnect(sock)); i++) await sleep(200);
-      const k = await measure(`unix://${sock}`, archive, 'dockerd');
-      console.log(`dockerd: push ${k.push.toFixed(2)} s, pull ${k.pull.toFixed(2)} s`);
-      console.log(`ratio berthd/dockerd: push ${(b.push / k.push).toFixed(2)}, pull ${(b.pull / k.pull).toFixed(2)}`);
-    } finally {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await Promise.race([exited, sleep(20_000)]);
-      spawnSync('umount', ['-R', '-l', ddir]);
-      fs.rmSync(ddir, { recursive: true, force: true });
-      for (const c of fs.readdirSync('/sys/fs/cgroup')) {
-        try {
-          fs.rmdirSync(path.join('/sys/fs/cgroup', c, 'docker'));
-        } catch {
-          /* absent or busy */
-        }
-      }
-    }
+    const k = await withDockerd((host) => measure(host, archive, 'dockerd'));
+    if (!k) return console.log('dockerd: not installed (apt-get install docker.io), no ratio');
+    console.log(`dockerd: push ${k.push.toFixed(2)} s, pull ${k.pull.toFixed(2)} s`);
+    console.log(`ratio berthd/dockerd: push ${(b.push / k.push).toFixed(2)}, pull ${(b.pull / k.pull).toFixed(2)}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -6,10 +6,9 @@
  *
  *   node dist/bench/run-true.js [runs=20] [--network none|default]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { TestDaemon, busyboxRootfsTar, canConnect, sleep, DOCKER } from '../test/helpers/daemon';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, busyboxRootfsTar, DOCKER } from '../test/helpers/daemon';
+import { withDockerd } from './dockerd';
 
 const runs = Number(process.argv[2] ?? 20);
 const netIdx = process.argv.indexOf('--network');
@@ -35,45 +34,6 @@ function stats(xs: number[]): { median: number; mean: number; min: number } {
   return { median: s[Math.floor(s.length / 2)], mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: s[0] };
 }
 
-async function withDockerd<T>(fn: (host: string) => T): Promise<T | undefined> {
-  const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => fs.existsSync(p));
-  if (!dockerd) return undefined;
-  const dir = fs.mkdtempSync('/tmp/berth-bench-dockerd-');
-  const sock = path.join(dir, 'docker.sock');
-  const proc: ChildProcess = spawn(
-    dockerd,
-    ['-H', `unix://${sock}`, '--data-root', path.join(dir, 'root'), '--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--containerd-namespace', 'berthbench', '--containerd-plugins-namespace', 'berthbench-plugins'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  proc.stderr!.on('data', (d) => (log += d));
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!(await canConnect(sock))) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`dockerd did not start: ${log.slice(-2000)}`);
-      await sleep(200);
-    }
-    const host = `unix://${sock}`;
-    const imp = spawnSync(DOCKER, ['import', busyboxRootfsTar(), 'busybox'], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
-    if (imp.status !== 0) throw new Error(`import into dockerd failed: ${imp.stderr}`);
-    return fn(host);
-  } finally {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await Promise.race([exited, sleep(20_000)]);
-    spawnSync('umount', ['-R', '-l', dir]);
-    fs.rmSync(dir, { recursive: true, force: true });
-    // dockerd leaves its (empty) cgroup parent behind
-    for (const c of fs.readdirSync('/sys/fs/cgroup')) {
-      try {
-        fs.rmdirSync(path.join('/sys/fs/cgroup', c, 'docker'));
-      } catch {
-        /* absent or in use by another engine */
-      }
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const d = new TestDaemon('bench');
   await d.start();
@@ -86,7 +46,11 @@ async function main(): Promise<void> {
   }
   const b = stats(berth);
   console.log(`berthd : median ${b.median.toFixed(1)} ms, mean ${b.mean.toFixed(1)} ms, min ${b.min.toFixed(1)} ms over ${runs} runs (network ${network})`);
-  const docker = await withDockerd((host) => timeRuns(host));
+  const docker = await withDockerd((host) => {
+    const imp = spawnSync(DOCKER, ['import', busyboxRootfsTar(), 'busybox'], { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
+    if (imp.status !== 0) throw new Error(`import into dockerd failed: ${imp.stderr}`);
+    return timeRuns(host);
+  });
   if (!docker) {
     console.log('dockerd: not installed (apt-get install docker.io), no ratio');
     return;

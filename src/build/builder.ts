@@ -22,8 +22,9 @@ import type { ContainerConfigPart, HistoryEntry, ImageConfig } from '../image/ty
 import { formatReference, parseReference, withDefaultTag } from '../image/reference';
 import { unpackLayer } from '../snapshot/unpack';
 import { parseUser } from './user-lookup';
-import { Sandbox } from './sandbox';
+import { Sandbox, commitDir } from './sandbox';
 import { unmount } from '../snapshot/overlay';
+import { createMatcher } from './context/dockerignore';
 import { expandWord, parseNodes, type Node } from './frontend';
 
 export type Emit = (m: Record<string, unknown>) => void;
@@ -220,6 +221,7 @@ export class Builder {
         throw new BuildError(`Cannot locate specified Dockerfile: ${opts.dockerfile || 'Dockerfile'}`);
       }
       const text = fs.readFileSync(dfPath, 'utf8');
+      removeIgnoredBuildFiles(ctxDir, opts.dockerfile || 'Dockerfile');
       const { nodes, escape } = parseNodes(text, opts.dockerfile || 'Dockerfile');
       return await new Run(this.deps, opts, emit, ctxDir, work, nodes, escape).execute();
     } finally {
@@ -406,6 +408,18 @@ class Run {
     this.deps.db.prepare('INSERT OR REPLACE INTO build_cache(key, state, created) VALUES (?,?,?)').run(state.key, JSON.stringify(state), new Date().toISOString());
   }
 
+  /** The state after a step that added a layer; remembered in the cache. */
+  private withLayer(state: State, diffId: string, createdBy: string, key: string): State {
+    const next: State = {
+      ...state,
+      diffIds: [...state.diffIds, diffId],
+      history: [...state.history, { created: new Date().toISOString(), created_by: createdBy }],
+      key,
+    };
+    this.remember(next);
+    return next;
+  }
+
   private meta(state: State, n: Node, change: Partial<ContainerConfigPart>, createdBy: string): State {
     const key = sha256(`${state.key}\n${n.cmd}\n${JSON.stringify(change)}`);
     return {
@@ -559,14 +573,7 @@ class Run {
       if (code !== 0) throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${code}`, code);
       const layer = await sb.commit();
       this.out(`Removing intermediate container ${sb.id.slice(0, 12)}\n`);
-      const next: State = {
-        ...state,
-        diffIds: [...state.diffIds, layer.diffId],
-        history: [...state.history, { created: new Date().toISOString(), created_by: createdBy }],
-        key,
-      };
-      this.remember(next);
-      return next;
+      return this.withLayer(state, layer.diffId, createdBy, key);
     } finally {
       sb.cleanup();
     }
@@ -674,21 +681,8 @@ class Run {
         if (!fs.existsSync(p)) continue;
         applyOwnership(p, owner, chmod ? parseInt(chmod, 8) : undefined, staging);
       }
-      const { PassThrough } = await import('node:stream');
-      const { packDirectory } = await import('../snapshot/unpack');
-      const pass = new PassThrough();
-      const packing = packDirectory(staging, pass).catch((e: Error) => pass.destroy(e));
-      const chain = chainIds(state.diffIds);
-      const layer = await this.deps.store.addLayer(chain.length ? chain[chain.length - 1] : null, pass);
-      await packing;
-      const next: State = {
-        ...state,
-        diffIds: [...state.diffIds, layer.diffId],
-        history: [...state.history, { created: new Date().toISOString(), created_by: createdBy }],
-        key,
-      };
-      this.remember(next);
-      return next;
+      const layer = await commitDir(this.deps.store, staging, chainIds(state.diffIds));
+      return this.withLayer(state, layer.diffId, createdBy, key);
     } finally {
       fromSandbox?.cleanup();
       fs.rmSync(staging, { recursive: true, force: true });
@@ -760,6 +754,19 @@ class Run {
         copied.push({ rel: dest, sig: '' });
       } else copied.push({ rel: dest, sig: `${(st.mode & 0o7777).toString(8)}:${fileHash(abs)}` });
     }
+  }
+}
+
+/**
+ * As Docker's daemon does: the Dockerfile and .dockerignore are always sent, but when
+ * .dockerignore names them they must not be visible to COPY/ADD.
+ */
+function removeIgnoredBuildFiles(ctxDir: string, dockerfile: string): void {
+  const ignoreFile = path.join(ctxDir, '.dockerignore');
+  if (!fs.existsSync(ignoreFile)) return;
+  const matcher = createMatcher(fs.readFileSync(ignoreFile, 'utf8').split('\n'));
+  for (const rel of [path.posix.normalize(dockerfile), '.dockerignore']) {
+    if (matcher.ignores(rel, false)) fs.rmSync(path.join(ctxDir, rel), { force: true });
   }
 }
 

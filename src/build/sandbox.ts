@@ -39,6 +39,15 @@ export function ensureInitLayer(layersDir: string): string {
   return dir;
 }
 
+/** Packs a directory (overlay whiteouts included) into a layer on top of `chain`. */
+export async function commitDir(store: ImageStore, dir: string, chain: string[]): Promise<LayerRecord> {
+  const pass = new PassThrough();
+  const packing = packDirectory(dir, pass).catch((e: Error) => pass.destroy(e));
+  const layer = await store.addLayer(chain.length ? chain[chain.length - 1] : null, pass);
+  await packing;
+  return layer;
+}
+
 export class Sandbox {
   readonly id = randomHex(32);
   readonly dir: string;
@@ -122,12 +131,7 @@ export class Sandbox {
       unmount(this.rootfs);
       this.mounted = false;
     }
-    const pass = new PassThrough();
-    const packing = packDirectory(this.upper, pass).catch((e: Error) => pass.destroy(e));
-    const parent = this.chain.length ? this.chain[this.chain.length - 1] : null;
-    const layer = await this.store.addLayer(parent, pass);
-    await packing;
-    return layer;
+    return commitDir(this.store, this.upper, this.chain);
   }
 
   cleanup(): void {

@@ -229,6 +229,19 @@ export class ConfigFile {
     return out;
   }
 
+  /**
+   * The `proxies` entry for a daemon `host`, else the `default` one (configfile.ParseProxyConfig's
+   * lookup): httpProxy, httpsProxy, noProxy, ftpProxy, allProxy, as written in the file.
+   */
+  proxyConfig(host: string): Record<string, string> {
+    const proxies = this.raw.proxies;
+    if (!isObject(proxies)) return {};
+    const entry = Object.prototype.hasOwnProperty.call(proxies, host) ? proxies[host] : proxies.default;
+    const out: Record<string, string> = {};
+    if (isObject(entry)) for (const [k, v] of Object.entries(entry)) if (typeof v === 'string') out[k] = v;
+    return out;
+  }
+
   /** configfile.ContainsAuth */
   containsAuth(): boolean {
     return !!str(this.raw.credsStore) || Object.keys(this.credHelpers).length > 0 || this.auths.size > 0;

@@ -58,12 +58,15 @@ const L = {
   push: () => import('./commands/push').then((m) => m.pushCommand),
   login: () => import('./commands/login').then((m) => m.loginCommand),
   logout: () => import('./commands/logout').then((m) => m.logoutCommand),
+  build: () => import('./commands/build').then((m) => m.buildCommand),
+  builderPrune: () => import('./commands/build').then((m) => m.builderPruneCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
 export const COMMON: Record<string, Entry> = {
   run: { short: 'Create and run a new container from an image', load: L.run },
   ps: { short: 'List containers', load: L.ps },
+  build: { short: 'Build an image from a Dockerfile', load: L.build },
   pull: { short: 'Download an image from a registry', load: L.pull },
   push: { short: 'Upload an image to a registry', load: L.push },
   images: { short: 'List images', load: L.images },
@@ -130,6 +133,7 @@ export const MANAGEMENT: Record<string, Group> = {
   image: {
     short: 'Manage images',
     commands: {
+      build: COMMON.build,
       history: OTHER.history,
       import: OTHER.import,
       inspect: { short: 'Display detailed information on one or more images', load: L.imageInspect },
@@ -142,6 +146,13 @@ export const MANAGEMENT: Record<string, Group> = {
       remove: rm({ short: 'Remove one or more images', load: L.rmi }),
       save: OTHER.save,
       tag: OTHER.tag,
+    },
+  },
+  builder: {
+    short: 'Manage builds',
+    commands: {
+      build: COMMON.build,
+      prune: { short: 'Remove build cache', load: L.builderPrune },
     },
   },
   registry: {
@@ -223,6 +234,7 @@ const ALIASES: Record<string, string[]> = {
   history: ['image history', 'history'],
   pull: ['image pull', 'pull'],
   push: ['image push', 'push'],
+  build: ['image build', 'build', 'builder build'],
 };
 
 export function aliasesFor(spec: CommandSpec): string[] | undefined {

@@ -268,8 +268,15 @@ export class TarReader {
   /** The next entry, or null at the end of the archive. Unread data of the previous entry is skipped. */
   async next(): Promise<TarEntry | null> {
     if (this.finished) return null;
-    await this.skip(this.remaining + this.padding);
+    await this.skip(this.remaining);
     this.remaining = 0;
+    // The docker CLI sends build contexts whose last entry lacks its padding and the end marker
+    // (a tar Go's reader and dockerd accept): the end of the stream inside padding ends the archive.
+    if (this.padding && (await this.read(this.padding)).length < this.padding) {
+      this.padding = 0;
+      this.finished = true;
+      return null;
+    }
     this.padding = 0;
     let pax: Map<string, Buffer> | null = null;
     let longName: string | null = null;

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, sleep } from './daemon';
+import { ROOT, deadline, sleep } from './daemon';
 import { freePort } from './registry';
 
 export class BerthRegistry {
@@ -40,7 +40,7 @@ export class BerthRegistry {
     if (p && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise((r) => p.once('exit', r));
       p.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
+      await Promise.race([exited, deadline(5000)]);
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -104,7 +104,7 @@ export class TestDaemon {
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
-    await Promise.race([exited, sleep(30_000)]);
+    await Promise.race([exited, deadline(30_000)]);
   }
 
   /** kill -9: containers keep running under conmon. */
@@ -199,6 +199,11 @@ export function canConnect(sock: string): Promise<boolean> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A timeout that does not keep the process alive (for races against an exit). */
+export function deadline(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { sleep } from './daemon';
+import { deadline, sleep } from './daemon';
 
 export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
 
@@ -71,7 +71,7 @@ export class DistributionRegistry {
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
+    await Promise.race([exited, deadline(5000)]);
     if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   }
 
