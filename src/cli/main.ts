@@ -60,6 +60,19 @@ const L = {
   logout: () => import('./commands/logout').then((m) => m.logoutCommand),
   build: () => import('./commands/build').then((m) => m.buildCommand),
   builderPrune: () => import('./commands/build').then((m) => m.builderPruneCommand),
+  port: () => import('./commands/network').then((m) => m.portCommand),
+  networkCreate: () => import('./commands/network').then((m) => m.networkCreateCommand),
+  networkConnect: () => import('./commands/network').then((m) => m.networkConnectCommand),
+  networkDisconnect: () => import('./commands/network').then((m) => m.networkDisconnectCommand),
+  networkInspect: () => import('./commands/network').then((m) => m.networkInspectCommand),
+  networkLs: () => import('./commands/network').then((m) => m.networkLsCommand),
+  networkPrune: () => import('./commands/network').then((m) => m.networkPruneCommand),
+  networkRm: () => import('./commands/network').then((m) => m.networkRmCommand),
+  volumeCreate: () => import('./commands/volume').then((m) => m.volumeCreateCommand),
+  volumeInspect: () => import('./commands/volume').then((m) => m.volumeInspectCommand),
+  volumeLs: () => import('./commands/volume').then((m) => m.volumeLsCommand),
+  volumePrune: () => import('./commands/volume').then((m) => m.volumePruneCommand),
+  volumeRm: () => import('./commands/volume').then((m) => m.volumeRmCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
@@ -84,6 +97,7 @@ export const OTHER: Record<string, Entry> = {
   kill: { short: 'Kill one or more running containers', load: L.kill },
   load: { short: 'Load an image from a tar archive or STDIN', load: L.load },
   logs: { short: 'Fetch the logs of a container', load: L.logs },
+  port: { short: 'List port mappings or a specific mapping for the container', load: L.port },
   rename: { short: 'Rename a container', load: L.rename },
   restart: { short: 'Restart one or more containers', load: L.restart },
   rm: { short: 'Remove one or more containers', load: L.rm },
@@ -116,6 +130,7 @@ export const MANAGEMENT: Record<string, Group> = {
       inspect: { short: 'Display detailed information on one or more containers', load: L.containerInspect },
       kill: OTHER.kill,
       logs: OTHER.logs,
+      port: OTHER.port,
       ls: { short: 'List containers', load: L.ps },
       list: ls({ short: 'List containers', load: L.ps }),
       ps: ls({ short: 'List containers', load: L.ps }),
@@ -153,6 +168,32 @@ export const MANAGEMENT: Record<string, Group> = {
     commands: {
       build: COMMON.build,
       prune: { short: 'Remove build cache', load: L.builderPrune },
+    },
+  },
+  volume: {
+    short: 'Manage volumes',
+    commands: {
+      create: { short: 'Create a volume', load: L.volumeCreate },
+      inspect: { short: 'Display detailed information on one or more volumes', load: L.volumeInspect },
+      ls: { short: 'List volumes', load: L.volumeLs },
+      list: ls({ short: 'List volumes', load: L.volumeLs }),
+      prune: { short: 'Remove unused local volumes', load: L.volumePrune },
+      rm: { short: 'Remove one or more volumes', load: L.volumeRm },
+      remove: rm({ short: 'Remove one or more volumes', load: L.volumeRm }),
+    },
+  },
+  network: {
+    short: 'Manage networks',
+    commands: {
+      connect: { short: 'Connect a container to a network', load: L.networkConnect },
+      create: { short: 'Create a network', load: L.networkCreate },
+      disconnect: { short: 'Disconnect a container from a network', load: L.networkDisconnect },
+      inspect: { short: 'Display detailed information on one or more networks', load: L.networkInspect },
+      ls: { short: 'List networks', load: L.networkLs },
+      list: ls({ short: 'List networks', load: L.networkLs }),
+      prune: { short: 'Remove all unused networks', load: L.networkPrune },
+      rm: { short: 'Remove one or more networks', load: L.networkRm },
+      remove: rm({ short: 'Remove one or more networks', load: L.networkRm }),
     },
   },
   registry: {

@@ -22,6 +22,13 @@ export interface DaemonConfig {
   conmonPath: string;
   insecureRegistries: string[];
   registryMirrors: string[];
+  /** '' for the default data root, else 8 hex digits of its hash: names the bridge and the iptables chains. */
+  netTag: string;
+  bridge: string;
+  bip: string;
+  ipMasq: boolean;
+  dnsUpstream: string[];
+  dnsForward: boolean;
 }
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -33,13 +40,18 @@ const USAGE = `Usage:	berthd [OPTIONS]
 A container engine that serves the Docker Engine API
 
 Options:
+  -b, --bridge string             Device of the default bridge network (default: berth0, or berth-<hash> for a non-default data root)
+      --bip string                Gateway address and prefix of the default bridge network (default: a free /24 of 10.213.0.0/16)
       --cgroup-parent string      Parent cgroup for all containers (default: berth, or berth-<hash> for a non-default data root)
       --config-file string        Daemon configuration file (default "/etc/berth/daemon.json")
       --data-root string          Root directory of persistent berth state (default "/var/lib/berth")
   -D, --debug                     Enable debug mode
       --default-runtime string    Default OCI runtime for containers: runc or crun (default "runc")
       --dns list                  DNS server for containers
+      --dns-forward               Relay names that are not containers' to upstream servers (default true)
+      --dns-upstream list         Upstream servers of berth's DNS server on user networks (default: the host's resolv.conf)
       --exec-root string          Root directory for execution state files (default "/run/berth")
+      --ip-masq                   Masquerade traffic from containers to the outside (default true)
       --insecure-registry list    Registries reached over plain HTTP or without TLS verification (127.0.0.0/8 always is)
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
@@ -98,6 +110,12 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '--insecure-registry': { key: 'insecure-registries', type: 'list' },
     '--registry-mirror': { key: 'registry-mirrors', type: 'list' },
     '--group': { key: 'group', type: 'string' },
+    '-b': { key: 'bridge', type: 'string' },
+    '--bridge': { key: 'bridge', type: 'string' },
+    '--bip': { key: 'bip', type: 'string' },
+    '--ip-masq': { key: 'ip-masq', type: 'bool' },
+    '--dns-upstream': { key: 'dns-upstream', type: 'list' },
+    '--dns-forward': { key: 'dns-forward', type: 'bool' },
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -147,6 +165,9 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
   if (!runtimes[defaultRuntime]) throw new UsageError(`default runtime ${defaultRuntime} is not configured`);
   const level = get('debug', false) ? 'debug' : get('log-level', 'info');
   if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(level)) throw new UsageError(`unable to parse logging level: ${level}`);
+  const netTag = dataRoot === DEFAULT_DATA_ROOT ? '' : crypto.createHash('sha256').update(dataRoot).digest('hex').slice(0, 8);
+  const bridge = get('bridge', netTag ? `berth-${netTag}` : 'berth0');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(bridge)) throw new UsageError(`invalid bridge name ${bridge}: at most 15 characters of [a-zA-Z0-9_.-]`);
   const shutdownTimeout = Number(get('shutdown-timeout', 15));
   if (!Number.isInteger(shutdownTimeout) || shutdownTimeout < 0) throw new UsageError('invalid --shutdown-timeout');
   const config: DaemonConfig = {
@@ -166,6 +187,12 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     conmonPath: which(['conmon']),
     insecureRegistries: get('insecure-registries', []),
     registryMirrors: get('registry-mirrors', []),
+    netTag,
+    bridge,
+    bip: get('bip', ''),
+    ipMasq: get('ip-masq', true),
+    dnsUpstream: get('dns-upstream', []),
+    dnsForward: get('dns-forward', true),
   };
   for (const h of config.hosts) {
     if (!h.startsWith('unix://') && !h.startsWith('/')) {

@@ -21,6 +21,11 @@ import { mountOverlay, unmount, isMounted } from '../snapshot/overlay';
 import { LogFollower, readLog, type LogEntry } from '../logs/k8sfile';
 import { randomName, VALID_NAME } from './names';
 import { signalNumber } from './signals';
+import type { VolumeService } from '../volume/local';
+import { apiMountPoint, ociMount, ociTmpfsMounts, planMounts, rootfsPropagation, type MountPoint, type OciMount } from '../volume/mounts';
+import { checkPropagationSource } from '../volume/mountinfo';
+import { copyDirContents, resolveInRoot } from '../volume/copy';
+import type { ContainerNetworking } from '../network/manager';
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -48,7 +53,7 @@ export interface ContainerRecord {
   Config: Record<string, any>;
   HostConfig: Record<string, any>;
   /** berth's own bookkeeping (not in Docker's inspect). */
-  berth: { chain: string[]; conmonPid: number; runtime: string };
+  berth: { chain: string[]; conmonPid: number; runtime: string; mounts?: MountPoint[] };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -71,6 +76,9 @@ export interface ManagerOptions {
   runtimes: Record<string, OciRuntime>;
   defaultRuntime: string;
   dns?: string[];
+  volumes: VolumeService;
+  /** Networks, endpoints, ports (network/manager.ts); without it containers get an empty namespace. */
+  network?: ContainerNetworking;
 }
 
 type Waiter = { condition: 'next-exit' | 'not-running' | 'removed'; resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void };
@@ -182,7 +190,7 @@ export class ContainerManager extends EventEmitter {
     if (argv.length === 0) throw invalidArgument('No command specified');
     if (body.Env !== undefined && body.Env !== null && !Array.isArray(body.Env)) throw invalidArgument('Env must be a list of strings');
     const netMode = (hc.NetworkMode as string | undefined) || 'default';
-    if (!['default', 'bridge', 'none', 'host'].includes(netMode)) {
+    if (!this.opts.network && !['default', 'bridge', 'none', 'host'].includes(netMode)) {
       throw notFound(`network ${netMode} not found`);
     }
     const runtime = (hc.Runtime as string | undefined) || this.opts.defaultRuntime;
@@ -217,7 +225,7 @@ export class ContainerManager extends EventEmitter {
       Env: mergeEnv(ic.Env ?? [], (body.Env as string[]) ?? []).filter((e) => e !== DEFAULT_PATH_ENV || (ic.Env ?? []).includes(e) || (body.Env ?? []).includes(e)),
       Cmd: cmd,
       Image: body.Image,
-      Volumes: body.Volumes ?? ic.Volumes ?? null,
+      Volumes: mergeVolumes(ic.Volumes, body.Volumes),
       WorkingDir: body.WorkingDir || ic.WorkingDir || '',
       Entrypoint: entrypoint,
       OnBuild: null,
@@ -231,6 +239,8 @@ export class ContainerManager extends EventEmitter {
     if (config.StopSignal) signalNumber(config.StopSignal as string); // validates
     const hostConfig: Record<string, any> = {
       Binds: hc.Binds ?? null,
+      VolumeDriver: hc.VolumeDriver ?? '',
+      VolumesFrom: hc.VolumesFrom ?? null,
       NetworkMode: netMode,
       PortBindings: hc.PortBindings ?? {},
       RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
@@ -250,6 +260,8 @@ export class ContainerManager extends EventEmitter {
       LogConfig: hc.LogConfig ?? { Type: 'json-file', Config: {} },
       CgroupParent: hc.CgroupParent ?? '',
     };
+    if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
+    if (hc.Tmpfs && typeof hc.Tmpfs === 'object' && Object.keys(hc.Tmpfs).length) hostConfig.Tmpfs = hc.Tmpfs;
     const c: ContainerRecord = {
       Id: id,
       Created: new Date().toISOString(),
@@ -275,14 +287,150 @@ export class ContainerManager extends EventEmitter {
       HostConfig: hostConfig,
       berth: { chain: image.chainIds, conmonPid: 0, runtime },
     };
+    this.opts.network?.prepareCreate(id, body, ic, config, hostConfig);
     const p = this.paths(id);
     fs.mkdirSync(p.dir, { recursive: true });
     fs.mkdirSync(p.upper);
     fs.mkdirSync(p.work);
     fs.mkdirSync(p.rootfs);
+    try {
+      const mounts = this.createMounts(c, p);
+      if (mounts.length) c.berth.mounts = mounts;
+    } catch (e) {
+      fs.rmSync(p.dir, { recursive: true, force: true });
+      this.opts.network?.forget(id);
+      throw e;
+    }
     this.save(c);
     this.emit('event', { Type: 'container', Action: 'create', id, c });
     return { Id: id, Warnings: [] };
+  }
+
+  // ---- mounts ----
+
+  /**
+   * The container's mount points, as Docker's create makes them: named volumes created when
+   * missing, one anonymous volume per anonymous mount and Config.Volumes path, and volumes that
+   * are still empty seeded from the image (unless nocopy). On failure the anonymous volumes made
+   * here are removed again.
+   */
+  private createMounts(c: ContainerRecord, p: ContainerPaths): MountPoint[] {
+    const V = this.opts.volumes;
+    const plan = planMounts(c.HostConfig, Object.keys((c.Config.Volumes as Record<string, unknown> | null) ?? {}), {
+      volumesFrom: (ref) => this.resolve(ref).berth.mounts ?? [],
+      exists: (f) => fs.existsSync(f),
+    });
+    const made: string[] = [];
+    try {
+      for (const mp of plan.mounts) {
+        if (mp.Type !== 'volume' || mp.Source) continue; // volumes-from: the volume exists
+        const v = V.create({ name: mp.Name || undefined, driver: mp.Driver, options: mp.Create?.options, labels: mp.Create?.labels });
+        if (!mp.Name) made.push(v.name);
+        Object.assign(mp, { Name: v.name, Driver: v.driver, Source: V.dataPath(v.name) });
+        delete mp.Create;
+      }
+      if (plan.anonymous.length === 0 && !plan.mounts.some((m) => m.Type === 'volume' && m.CopyData)) return plan.mounts;
+      // The image's content is needed: to refuse a volume over a file, and to seed volumes.
+      mountOverlay(this.images.layersDir, this.images.lowerDirs(c.berth.chain), p.upper, p.work, p.rootfs);
+      try {
+        for (const dest of plan.anonymous) {
+          const host = resolveInRoot(p.rootfs, dest);
+          if (fs.existsSync(host) && !fs.statSync(host).isDirectory()) throw invalidArgument(`cannot mount volume over existing file, file exists ${host}`);
+          const v = V.create({});
+          made.push(v.name);
+          plan.mounts.push({ Type: 'volume', Name: v.name, Source: V.dataPath(v.name), Destination: dest, Driver: v.driver, Mode: '', RW: true, Propagation: '', CopyData: true, Named: false });
+        }
+        for (const mp of plan.mounts) if (mp.Type === 'volume' && mp.CopyData) this.seedVolume(c.Id, mp, p.rootfs);
+      } finally {
+        unmount(p.rootfs);
+      }
+      return plan.mounts;
+    } catch (e) {
+      for (const n of made) {
+        try {
+          V.remove(n);
+        } catch {
+          /* best effort */
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** Copies the image's content at the mount's destination into its volume, if that is empty. */
+  private seedVolume(id: string, mp: MountPoint, rootfs: string): void {
+    const src = resolveInRoot(rootfs, mp.Destination);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(src);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory()) return;
+    const ref = `seed-${id}`;
+    const data = this.opts.volumes.mount(mp.Name, ref);
+    try {
+      if (fs.readdirSync(data).length === 0) copyDirContents(src, data);
+    } finally {
+      this.opts.volumes.unmount(mp.Name, ref);
+    }
+  }
+
+  /** The OCI mounts of a start: volumes mounted for this run, bind sources made or checked. */
+  private setupMounts(c: ContainerRecord): { mounts: OciMount[]; rootfsPropagation?: string } {
+    const out: OciMount[] = [];
+    const points = c.berth.mounts ?? [];
+    for (const mp of points) {
+      let m = mp;
+      if (mp.Type === 'volume') {
+        m = { ...mp, Source: this.opts.volumes.mount(mp.Name, c.Id) };
+        const attrs = { container: c.Id, destination: mp.Destination, driver: mp.Driver, propagation: mp.Propagation, 'read/write': String(mp.RW) };
+        this.emit('event', { Type: 'volume', Action: 'mount', id: mp.Name, attrs });
+      } else if (mp.Type === 'bind') {
+        if (mp.CreateSource && !fs.existsSync(mp.Source)) fs.mkdirSync(mp.Source, { recursive: true, mode: 0o755 });
+        try {
+          checkPropagationSource(mp.Source, mp.Propagation);
+        } catch (e) {
+          throw invalidArgument((e as Error).message);
+        }
+      }
+      out.push(ociMount(m));
+    }
+    out.push(...ociTmpfsMounts(c.HostConfig.Tmpfs as Record<string, string> | undefined));
+    return { mounts: out, rootfsPropagation: rootfsPropagation(points) };
+  }
+
+  /** Ends the container's use of its volumes (unmounting those nothing else holds). */
+  private releaseMounts(id: string, events: boolean): void {
+    const c = this.get(id);
+    for (const mp of c?.berth.mounts ?? []) {
+      if (mp.Type !== 'volume') continue;
+      this.opts.volumes.unmount(mp.Name, id);
+      if (events) this.emit('event', { Type: 'volume', Action: 'unmount', id: mp.Name, attrs: { container: id, driver: mp.Driver } });
+    }
+  }
+
+  /** The API's `Mounts` of a container (inspect and ps). */
+  mountPoints(c: ContainerRecord): Record<string, unknown>[] {
+    return (c.berth.mounts ?? []).map(apiMountPoint);
+  }
+
+  /** Containers whose mounts name the volume, oldest first. */
+  volumeRefs(name: string): string[] {
+    const rows = this.db
+      .prepare(
+        "SELECT c.id FROM containers c, json_each(c.data, '$.berth.mounts') m WHERE json_extract(m.value, '$.Type') = 'volume' AND json_extract(m.value, '$.Name') = ? GROUP BY c.id ORDER BY json_extract(c.data, '$.Created')",
+      )
+      .all(name) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** Every volume some container names. */
+  referencedVolumes(): Set<string> {
+    const rows = this.db
+      .prepare("SELECT DISTINCT json_extract(m.value, '$.Name') AS name FROM containers c, json_each(c.data, '$.berth.mounts') m WHERE json_extract(m.value, '$.Type') = 'volume'")
+      .all() as { name: string }[];
+    return new Set(rows.map((r) => r.name));
   }
 
   // ---- start ----
@@ -306,7 +454,9 @@ export class ContainerManager extends EventEmitter {
       const user = resolveUser(p.rootfs, c.Config.User as string, (c.HostConfig.GroupAdd as string[]) ?? []);
       const cwd = (c.Config.WorkingDir as string) || '/';
       ensureDir(p.rootfs, cwd, user.uid, user.gid);
-      this.writeEtcFiles(c, p);
+      const net = this.opts.network ? await this.opts.network.setup(c) : undefined;
+      this.writeEtcFiles(c, p, net);
+      const userMounts = this.setupMounts(c);
       const extra = [DEFAULT_PATH_ENV, `HOSTNAME=${c.Config.Hostname}`];
       if (c.Config.Tty) extra.push('TERM=xterm');
       const env = mergeEnv([], c.Config.Env as string[], extra);
@@ -330,8 +480,10 @@ export class ContainerManager extends EventEmitter {
         securityOpt: c.HostConfig.SecurityOpt ?? [],
         etcFiles: { hosts: p.hosts, hostname: p.hostname, resolvConf: p.resolvConf },
         cgroupsPath: `/${c.HostConfig.CgroupParent || this.opts.cgroupParent}/${c.Id}`,
-        networkNamespace: c.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
+        networkNamespace: net ? net.netns : c.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
         shmSize: c.HostConfig.ShmSize as number,
+        mounts: userMounts.mounts,
+        rootfsPropagation: userMounts.rootfsPropagation,
       });
       writeFileAtomic(path.join(p.bundle, 'config.json'), JSON.stringify(spec));
       await rt.delete(c.Id); // stale state of an earlier run
@@ -380,9 +532,14 @@ export class ContainerManager extends EventEmitter {
     }
   }
 
-  private writeEtcFiles(c: ContainerRecord, p: ContainerPaths): void {
+  private writeEtcFiles(c: ContainerRecord, p: ContainerPaths, net?: { hosts: string; resolvConf: string }): void {
     const hostname = c.Config.Hostname as string;
     fs.writeFileSync(p.hostname, `${hostname}\n`);
+    if (net) {
+      fs.writeFileSync(p.hosts, net.hosts);
+      fs.writeFileSync(p.resolvConf, net.resolvConf);
+      return;
+    }
     let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
     for (const h of (c.HostConfig.ExtraHosts as string[] | null) ?? []) {
       const i = h.indexOf(':');
@@ -437,6 +594,7 @@ export class ContainerManager extends EventEmitter {
     if (live) live.follower = undefined;
     c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
     this.save(c);
+    this.releaseMounts(id, true);
     await this.cleanupRun(id, rt);
     this.finishAttachers(id);
     this.emit('event', { Type: 'container', Action: 'die', id, c, attrs: { exitCode: String(code) } });
@@ -453,6 +611,8 @@ export class ContainerManager extends EventEmitter {
       fs.rmSync(path.join(rt.cfg.socketDir, id), { force: true, recursive: true });
     }
     unmount(this.paths(id).rootfs);
+    this.releaseMounts(id, false);
+    await this.opts.network?.teardown(id).catch((e) => this.emit('error-log', e));
   }
 
   private finishAttachers(id: string): void {
@@ -600,11 +760,22 @@ export class ContainerManager extends EventEmitter {
     });
   }
 
-  private async removeLocked(c: ContainerRecord, _opts: { volumes: boolean }): Promise<void> {
+  private async removeLocked(c: ContainerRecord, opts: { volumes: boolean }): Promise<void> {
     const p = this.paths(c.Id);
     await this.cleanupRun(c.Id, this.opts.runtimes[c.berth.runtime]);
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(c.Id);
+    this.opts.network?.forget(c.Id);
     fs.rmSync(p.dir, { recursive: true, force: true });
+    // -v: the container's anonymous volumes go with it; named ones never do, and one that
+    // another container still uses (--volumes-from) stays.
+    for (const mp of opts.volumes ? (c.berth.mounts ?? []) : []) {
+      if (mp.Type !== 'volume' || mp.Named) continue;
+      try {
+        this.opts.volumes.remove(mp.Name, true);
+      } catch (e) {
+        if (!(e instanceof BerthError && e.kind === 'conflict')) this.emit('error-log', e);
+      }
+    }
     this.emit('event', { Type: 'container', Action: 'destroy', id: c.Id, c });
     this.resolveWaiters(c.Id, c.State.ExitCode, ['removed', 'next-exit', 'not-running']);
     this.live.get(c.Id)?.follower?.stop();
@@ -682,6 +853,7 @@ export class ContainerManager extends EventEmitter {
         live.follower = new LogFollower(p.log, offset, (e) => {
           for (const a of live.attachers) a(e);
         });
+        for (const mp of c.berth.mounts ?? []) if (mp.Type === 'volume') this.opts.volumes.restore(mp.Name, c.Id);
         continue;
       }
       // Neither running nor an exit code: conmon died with it. Docker reports 255 then.
@@ -690,6 +862,9 @@ export class ContainerManager extends EventEmitter {
       await this.cleanupRun(c.Id, rt);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c, { volumes: true });
     }
+    // Volume mounts held by containers that ended while berthd was away, or by a seeding that
+    // a crash interrupted.
+    this.opts.volumes.sweep();
   }
 
   /** Stops every running container (daemon shutdown without live restore). */
@@ -709,6 +884,15 @@ export class ContainerManager extends EventEmitter {
     if (this.poll) clearInterval(this.poll);
     for (const l of this.live.values()) l.follower?.stop();
   }
+}
+
+/** Config.Volumes: the image's and the request's, or null when there are none (as Docker). */
+function mergeVolumes(image: unknown, user: unknown): Record<string, object> | null {
+  const out: Record<string, object> = {};
+  for (const v of [image, user]) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) for (const k of Object.keys(v)) out[k] = {};
+  }
+  return Object.keys(out).length ? out : null;
 }
 
 function asList(v: unknown, field: string): string[] {

@@ -22,6 +22,10 @@ import { Builder } from '../build/builder';
 import { randomHex } from '../util/digest';
 import { Distribution, type AuthConfig } from '../image/distribution';
 import { RegistryClient } from '../registry/client';
+import { VolumeService } from '../volume/local';
+import { volumeRoutes } from '../api/routes/volumes';
+import { NetworkManager } from '../network/manager';
+import { networkRoutes } from '../api/routes/networks';
 
 export interface DaemonEvent {
   Type: string;
@@ -37,6 +41,8 @@ export class Daemon {
   readonly store: ImageStore;
   readonly images: ImageService;
   readonly containers: ContainerManager;
+  readonly volumes: VolumeService;
+  readonly network: NetworkManager;
   readonly distribution: Distribution;
   readonly builder: Builder;
   readonly runtimes: Record<string, OciRuntime>;
@@ -76,13 +82,34 @@ export class Daemon {
         conmonPath: config.conmonPath,
       });
     }
+    this.volumes = new VolumeService(this.db, {
+      root: path.join(config.dataRoot, 'volumes'),
+      references: (name) => this.containers.volumeRefs(name),
+      referenced: () => this.containers.referencedVolumes(),
+    });
+    this.volumes.on('event', (e: { Action: string; name: string; attrs: Record<string, string> }) => this.emitEvent('volume', e.Action, e.name, e.attrs));
+    this.network = new NetworkManager(this.db, {
+      execRoot: config.execRoot,
+      tag: config.netTag,
+      bridge: config.bridge,
+      bip: config.bip || undefined,
+      ipMasq: config.ipMasq,
+      dns: config.dns,
+      dnsUpstream: config.dnsUpstream,
+      dnsForward: config.dnsForward,
+      log: (level, msg) => this.log(level, msg),
+      emit: (action, n, attrs) => this.emitEvent('network', action, n.Id, { name: n.Name, ...attrs }),
+    });
     this.containers = new ContainerManager(this.db, this.store, {
       root: path.join(config.dataRoot, 'containers'),
       cgroupParent: config.cgroupParent,
       runtimes: this.runtimes,
       defaultRuntime: config.defaultRuntime,
       dns: config.dns,
+      volumes: this.volumes,
+      network: this.network,
     });
+    this.network.attachContainers(this.containers);
     this.builder = new Builder({
       store: this.store,
       db: this.db,
@@ -136,12 +163,16 @@ export class Daemon {
 
   async start(): Promise<void> {
     this.claimPidfile();
+    await this.network.init();
     await this.containers.reconcile();
+    await this.network.reconcile();
     this.containers.watchExits();
     const router = new Router();
     systemRoutes(router, this);
     imageRoutes(router, this);
     containerRoutes(router, this);
+    volumeRoutes(router, this);
+    networkRoutes(router, this);
     buildRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
@@ -180,6 +211,8 @@ export class Daemon {
     if (this.api) await Promise.race([this.api.close(), new Promise((r) => setTimeout(r, 2000))]);
     if (!this.config.liveRestore) await this.containers.stopAll(this.config.shutdownTimeout);
     this.containers.close();
+    if (!this.config.liveRestore) this.volumes.sweep(true);
+    await this.network.shutdown(!this.config.liveRestore).catch((e) => this.log('error', `network shutdown: ${(e as Error).message}`));
     for (const s of this.sockets) fs.rmSync(s, { force: true });
     fs.rmSync(this.config.pidfile, { force: true });
     if (!this.config.liveRestore) removeCgroupParent(this.config.cgroupParent);

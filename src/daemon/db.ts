@@ -19,6 +19,9 @@ CREATE TABLE IF NOT EXISTS blob_map(
   diff_id TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL, repo TEXT NOT NULL,
   PRIMARY KEY(diff_id, digest, repo));
 CREATE TABLE IF NOT EXISTS containers(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS volumes(
+  name TEXT PRIMARY KEY, driver TEXT NOT NULL, created TEXT NOT NULL, anonymous INTEGER NOT NULL,
+  labels TEXT, options TEXT);
 `;
 
 export function openDb(file: string): DB {

@@ -83,7 +83,10 @@ export class TestDaemon {
   async start(): Promise<void> {
     const cfg = path.join(this.dir, 'daemon.json');
     if (!fs.existsSync(cfg)) fs.writeFileSync(cfg, '{}');
-    this.proc = spawn(process.execPath, [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--config-file', path.join(this.dir, 'daemon.json'), ...this.extraArgs], {
+    // No test container resolves names outside the machine: the default bridge's containers get
+    // 127.0.0.1 as nameserver and berth's DNS on user networks forwards nothing.
+    const netArgs = ['--dns', '127.0.0.1', '--dns-forward=false'];
+    this.proc = spawn(process.execPath, [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--config-file', path.join(this.dir, 'daemon.json'), ...netArgs, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.on('data', (d) => (this.log += d));

@@ -51,8 +51,9 @@ describe('default isolation', { skip }, () => {
     assert.match(sh('grep " /proc/sys " /proc/self/mountinfo').out, /\bro\b/);
   });
 
-  test('namespaces: network has only loopback; IPC and UTS are private', () => {
-    assert.equal(sh('ls /sys/class/net | tr "\\n" " "').out.trim(), 'lo');
+  test('namespaces: network has only loopback with --network none, eth0 too on the default bridge; IPC and UTS are private', () => {
+    assert.equal(sh('ls /sys/class/net | tr "\\n" " "', ['--network', 'none']).out.trim(), 'lo');
+    assert.equal(sh('ls /sys/class/net | tr "\\n" " "', ['--dns', '127.0.0.1']).out.trim(), 'eth0 lo');
     assert.equal(sh('ip -o link show lo | grep -c UP').out.trim(), '1');
     const r = sh('hostname', ['--hostname', 'box1']);
     assert.equal(r.out.trim(), 'box1');

@@ -62,7 +62,7 @@ function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
     ImageID: c.Image,
     Command: cmd,
     Created: unix(c.Created),
-    Ports: [],
+    Ports: d.network.summaryPorts(c),
     Labels: c.Config.Labels ?? {},
     State: c.State.Status,
     Status: containerStatus({
@@ -75,8 +75,8 @@ function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
       finishedAt: c.State.FinishedAt,
     }),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
-    Mounts: [],
+    NetworkSettings: { Networks: d.network.settings(c).Networks },
+    Mounts: d.containers.mountPoints(c),
   };
   if (size) {
     const rw = dirSize(d.containers.paths(c.Id).upper);
@@ -110,28 +110,9 @@ function inspect(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
     ExecIDs: null,
     HostConfig: c.HostConfig,
     GraphDriver: { Name: 'overlay2', Data: { LowerDir: lowers.join(':'), UpperDir: p.upper, MergedDir: p.rootfs, WorkDir: p.work } },
-    Mounts: [],
+    Mounts: d.containers.mountPoints(c),
     Config: c.Config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: {},
-      SandboxKey: '',
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
-      Networks: {},
-    },
+    NetworkSettings: d.network.settings(c),
   };
   if (size) {
     const rw = dirSize(p.upper);
@@ -185,11 +166,28 @@ function matches(d: Daemon, c: ContainerRecord, f: Record<string, string[]>, all
         if (key === 'before' ? !(t < o) : !(t > o)) return false;
         break;
       }
-      case 'network':
-      case 'volume':
-      case 'health':
+      case 'volume': {
+        // A volume name or a mount destination.
+        const mounts = c.berth.mounts ?? [];
+        if (!values.some((v) => mounts.some((m) => (m.Name || m.Source) === v || m.Destination === v))) return false;
+        break;
+      }
+      case 'network': {
+        const nets = d.network.settings(c).Networks as Record<string, { NetworkID: string }>;
+        if (!values.some((v) => Object.entries(nets).some(([name, e]) => name === v || (v.length >= 12 && e.NetworkID.startsWith(v))))) return false;
+        break;
+      }
       case 'publish':
-      case 'expose':
+      case 'expose': {
+        const ports = d.network.summaryPorts(c).filter((p) => key === 'expose' || p.PublicPort !== undefined);
+        const want = (v: string): boolean => {
+          const [p, proto] = v.split('/');
+          return ports.some((x) => String(key === 'publish' ? x.PublicPort : x.PrivatePort) === p && (!proto || x.Type === proto));
+        };
+        if (!values.some(want)) return false;
+        break;
+      }
+      case 'health':
       case 'isolation':
       case 'is-task':
         break;

@@ -4,6 +4,8 @@
  */
 import type { FlagSpec, ParsedFlags } from '../flags';
 import type { ContainerCreateBody } from '../../client/types';
+import { NETWORK_FLAGS, applyNetworkOptions } from './network-opts';
+import { parseMountFlag, tmpfsOptions, volumeOptions, type MountSpec } from './volume-opts';
 
 export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'entrypoint', type: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
@@ -20,6 +22,20 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
   { name: 'label', short: 'l', type: 'list', description: 'Set meta data on a container' },
   { name: 'label-file', type: 'list', description: 'Read in a line delimited file of labels' },
+  {
+    name: 'mount',
+    type: 'list',
+    valueName: 'mount',
+    description: 'Attach a filesystem mount to the container',
+    validate: (v) => {
+      try {
+        parseMountFlag(v);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  },
   { name: 'name', type: 'string', description: 'Assign a name to the container' },
   { name: 'network', type: 'string', valueName: 'network', description: 'Connect a container to a network' },
   { name: 'net', type: 'string', valueName: 'network', description: 'Connect a container to a network', hidden: true },
@@ -37,9 +53,14 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   },
   { name: 'stop-signal', type: 'string', description: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { name: 'tmpfs', type: 'list', description: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
   { name: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'volume', short: 'v', type: 'list', description: 'Bind mount a volume' },
+  { name: 'volume-driver', type: 'string', description: 'Optional volume driver for the container' },
+  { name: 'volumes-from', type: 'list', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
+  ...NETWORK_FLAGS,
 ];
 
 export interface CreateRequest {
@@ -94,9 +115,35 @@ export function buildCreateRequest(f: ParsedFlags, args: readonly string[], deta
   if (f.string('stop-signal')) body.StopSignal = f.string('stop-signal');
   if (f.has('stop-timeout')) body.StopTimeout = f.int('stop-timeout');
   const network = f.string('network') || f.string('net') || 'default';
-  body.HostConfig = { AutoRemove: f.bool('rm'), NetworkMode: network };
+  body.HostConfig = { AutoRemove: f.bool('rm'), NetworkMode: network, ...mountHostConfig(f, body) };
+  try {
+    applyNetworkOptions(f, body, network);
+  } catch (e) {
+    throw new OptionError((e as Error).message);
+  }
   const name = f.string('name');
   return { name: name || undefined, body, pull, quiet: f.bool('quiet') };
+}
+
+/**
+ * -v, --mount, --tmpfs, --volumes-from and --volume-driver as HostConfig fields (only those
+ * given); anonymous -v volumes go into the body's Volumes.
+ */
+function mountHostConfig(f: ParsedFlags, body: ContainerCreateBody): Record<string, unknown> {
+  const hc: { Binds?: string[]; Mounts?: MountSpec[]; Tmpfs?: Record<string, string>; VolumesFrom?: string[]; VolumeDriver?: string } = {};
+  let v: ReturnType<typeof volumeOptions>;
+  try {
+    v = volumeOptions(f.list('volume'));
+  } catch (e) {
+    throw new OptionError((e as Error).message);
+  }
+  if (v.binds.length) hc.Binds = v.binds;
+  if (Object.keys(v.volumes).length) Object.assign(body, { Volumes: v.volumes });
+  if (f.list('mount').length) hc.Mounts = f.list('mount').map((m) => parseMountFlag(m));
+  if (f.list('tmpfs').length) hc.Tmpfs = tmpfsOptions(f.list('tmpfs'));
+  if (f.list('volumes-from').length) hc.VolumesFrom = f.list('volumes-from');
+  if (f.string('volume-driver')) hc.VolumeDriver = f.string('volume-driver');
+  return hc;
 }
 
 /** opts.ValidateEnv: `NAME` without `=` takes the CLI's own value when it has one. */

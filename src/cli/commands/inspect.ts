@@ -35,7 +35,7 @@ function skippable(err: unknown): boolean {
 }
 
 /** Fetches each reference and prints them as docker's inspect does; errors come last (exit 1). */
-async function inspectAll(cli: Cli, refs: readonly string[], format: string, get: (ref: string) => Promise<string>): Promise<void> {
+export async function inspectAll(cli: Cli, refs: readonly string[], format: string, get: (ref: string) => Promise<string>): Promise<void> {
   let tmpl: Template | undefined;
   if (format !== '' && format !== 'json') {
     try {

@@ -48,6 +48,10 @@ export interface SpecInput {
   networkNamespace: 'new' | 'host' | { path: string };
   shmSize?: number; // bytes
   bounding?: string[]; // host bounding set (tests)
+  /** The container's own mounts (volumes, binds, tmpfs); they replace defaults at the same destination. */
+  mounts?: OciSpec['mounts'];
+  /** linux.rootfsPropagation, for shared or slave bind mounts. */
+  rootfsPropagation?: string;
 }
 
 export interface OciSpec {
@@ -119,6 +123,15 @@ export function buildSpec(inp: SpecInput): OciSpec {
     { destination: '/etc/hosts', type: 'bind', source: inp.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   ];
 
+  if (inp.mounts?.length) {
+    // As Docker: user mounts replace defaults on the same path (a mount on /dev, everything
+    // under it), and go in by depth so that a parent is mounted before its children.
+    const user = new Set(inp.mounts.map((m) => m.destination));
+    const kept = mounts.filter((m) => !user.has(m.destination) && !(user.has('/dev') && m.destination.startsWith('/dev/')));
+    const depth = (d: string): number => d.split('/').filter(Boolean).length;
+    mounts.splice(0, mounts.length, ...kept, ...[...inp.mounts].sort((a, b) => depth(a.destination) - depth(b.destination)));
+  }
+
   const unconfinedPaths = inp.privileged || sec.systemPathsUnconfined;
   const process: Record<string, unknown> = {
     terminal: inp.tty,
@@ -139,6 +152,7 @@ export function buildSpec(inp: SpecInput): OciSpec {
     readonlyPaths: unconfinedPaths ? [] : READONLY_PATHS,
   };
   if (seccomp) linux.seccomp = seccomp;
+  if (inp.rootfsPropagation) linux.rootfsPropagation = inp.rootfsPropagation;
 
   return {
     ociVersion: '1.0.2',

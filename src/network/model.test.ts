@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostsFile, macFromIp, parseExtraHosts, userNetworkResolvConf } from './model';
+
+test('MAC from the address, as Docker did', () => {
+  assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
+});
+
+test('--add-host: both separators, host-gateway', () => {
+  assert.deepEqual(parseExtraHosts(['a:1.2.3.4', 'b=5.6.7.8', 'gw:host-gateway', 'v6:::1'], '10.213.0.1'), [
+    { name: 'a', ip: '1.2.3.4' },
+    { name: 'b', ip: '5.6.7.8' },
+    { name: 'gw', ip: '10.213.0.1' },
+    { name: 'v6', ip: '::1' },
+  ]);
+  assert.throws(() => parseExtraHosts(['nohost'], undefined), /invalid extra host/);
+});
+
+test('/etc/hosts ends with the container itself', () => {
+  const h = hostsFile([{ name: 'x', ip: '1.1.1.1' }], { ip: '10.0.0.2', hostname: 'web', domainname: 'example.org' });
+  assert.match(h, /^127\.0\.0\.1\tlocalhost\n/);
+  assert.match(h, /1\.1\.1\.1\tx\n10\.0\.0\.2\tweb\.example\.org web\n$/);
+});
+
+test("a user network's resolv.conf: berth's server, the host's search list, ndots:0", () => {
+  const host = 'nameserver 10.255.255.53\nsearch corp.example\noptions edns0\n';
+  assert.equal(userNetworkResolvConf('10.213.1.1', [], [], host), 'search corp.example\nnameserver 10.213.1.1\noptions ndots:0 edns0\n');
+  assert.equal(userNetworkResolvConf('10.213.1.1', ['a.b'], ['ndots:2'], host), 'search a.b\nnameserver 10.213.1.1\noptions ndots:2\n');
+});

@@ -1,0 +1,66 @@
+/**
+ * Network namespaces that outlive their processes: a fresh namespace bind-mounted on a file
+ * (<exec-root>/netns/<container id>), as `ip netns add` does in its own directory. The runtime
+ * joins it (spec `linux.namespaces[].path`), the CNI plugins configure it (CNI_NETNS), and it
+ * exists before the container's process and after it, so interfaces are plumbed and removed
+ * outside the container's lifecycle.
+ *
+ * The namespace is made on berthd's main thread: unshare(CLONE_NEWNET) moves only the calling
+ * thread; the bind mount of /proc/thread-self/ns/net pins the new namespace, and setns() returns
+ * the thread to the namespace it came from. All of it is synchronous, so no other JavaScript
+ * runs (and opens sockets) while the thread is elsewhere.
+ */
+import fs from 'node:fs';
+import { native, MNT_DETACH, MS } from '../util/native';
+
+const CLONE_NEWNET = 0x40000000;
+
+export function createNetns(file: string): void {
+  fs.writeFileSync(file, '', { mode: 0o444 });
+  const n = native();
+  const home = fs.openSync('/proc/thread-self/ns/net', 'r');
+  try {
+    n.unshare(CLONE_NEWNET);
+    try {
+      n.mount('/proc/thread-self/ns/net', file, null, MS.BIND);
+    } finally {
+      // Back home before anything else can run; failing here would leave berthd's main thread
+      // in the container's namespace, so it is fatal.
+      try {
+        n.setns(home, CLONE_NEWNET);
+      } catch (e) {
+        process.stderr.write(`berthd: cannot return to the host network namespace: ${(e as Error).message}\n`);
+        process.exit(70);
+      }
+    }
+  } catch (e) {
+    fs.rmSync(file, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(home);
+  }
+}
+
+/** True when `file` is a mounted network namespace (and not just the empty file under it). */
+export function isNetns(file: string): boolean {
+  try {
+    // A mounted namespace file lives on nsfs, a device of its own (Node 20 has no statfs).
+    const st = fs.statSync(file);
+    const parent = fs.statSync(file.slice(0, file.lastIndexOf('/')) || '/');
+    return st.dev !== parent.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Unmounts and removes the namespace file; a namespace still used by processes lives on with them. */
+export function removeNetns(file: string): void {
+  for (let i = 0; i < 4 && isNetns(file); i++) {
+    try {
+      native().umount2(file, MNT_DETACH);
+    } catch {
+      break;
+    }
+  }
+  fs.rmSync(file, { force: true });
+}

@@ -1,0 +1,341 @@
+/**
+ * Issue 5, networks: acceptance 1 (names on a user network, none on the default bridge, no
+ * traffic between networks), 2 (published ports, -P, a taken port), 3 (host, none,
+ * connect/disconnect) and the network side of 5 (nothing left behind: links, namespaces,
+ * iptables rules and mounts compared before and after, also after a kill -9 of berthd).
+ *
+ * NETWORK RULE: containers only talk to each other and to the test process on 127.0.0.1; the
+ * daemon runs with --dns-forward=false and containers that do not need names get --dns 127.0.0.1.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, integrationSkipReason, sleep, waitFor, type RunResult } from '../helpers/daemon';
+
+const skip = integrationSkipReason() ?? (fs.existsSync('/usr/lib/cni/bridge') ? undefined : 'containernetworking-plugins is not installed');
+
+interface Snapshot {
+  links: string[];
+  netns: string[];
+  rules: string[];
+  mounts: string[];
+}
+
+function sh(cmd: string, args: string[]): string {
+  return spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
+}
+
+function snapshot(): Snapshot {
+  return {
+    links: sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean),
+    netns: sh('ip', ['netns']).split('\n').filter(Boolean),
+    rules: [...sh('iptables-save', []).split('\n'), ...sh('iptables-save', ['-t', 'nat']).split('\n')].filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')),
+    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean),
+  };
+}
+
+/** What is in `after` and not in `before` and names one of `marks` (other tests run beside us). */
+function added(before: Snapshot, after: Snapshot, marks: string[]): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(before) as (keyof Snapshot)[]) {
+    const old = new Set(before[k]);
+    for (const x of after[k]) if (!old.has(x) && (k === 'netns' || marks.some((m) => x.includes(m)))) out.push(`${k}: ${x}`);
+  }
+  return out;
+}
+
+function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function getEventually(port: number, want: string, ms = 10_000): Promise<string> {
+  let last = '';
+  await waitFor(
+    async () => {
+      try {
+        last = (await get(port)).body;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      return last.includes(want);
+    },
+    ms,
+    `HTTP on 127.0.0.1:${port} (last: ${last})`,
+  );
+  return last;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** busybox httpd serving `text` at / on port 80. */
+const HTTPD = (text: string): string[] => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
+/** In a client container: waits for a server by name or address, then fetches it. */
+const FETCH = (url: string): string => `(for i in $(seq 50); do wget -qO- ${url} && exit 0; sleep 0.1; done; exit 1)`;
+
+function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+describe('networks', { skip }, () => {
+  const d = new TestDaemon('networks');
+  const tag = crypto.createHash('sha256').update(d.dataRoot).digest('hex').slice(0, 8);
+  const marks = [tag, d.dir];
+  let initial: Snapshot;
+
+  before(async () => {
+    initial = snapshot();
+    await d.start();
+    d.importBusybox();
+  });
+
+  after(async () => {
+    const leaks = await d.cleanup();
+    assert.deepEqual(leaks, [], 'the daemon left things behind');
+    assert.deepEqual(added(initial, snapshot(), marks), [], 'links, namespaces, rules or mounts left behind');
+  });
+
+  const netId = (name: string): string => d.docker(['network', 'inspect', '-f', '{{.Id}}', name]).stdout.trim();
+  const ipOf = (c: string, n: string): string => d.docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${n}").IPAddress}}`, c]).stdout.trim();
+  const track = (name: string): void => {
+    const id = netId(name);
+    if (id) marks.push(`br-${id.slice(0, 12)}`);
+  };
+
+  test('user network: containers reach each other by name, alias and short id (docker CLI)', () => {
+    assert.match(ok(d.docker(['network', 'create', 'nt-a']), 'network create').trim(), /^[0-9a-f]{64}$/);
+    track('nt-a');
+    const id = ok(d.docker(['run', '-d', '--name', 'nt-web', '--network', 'nt-a', '--network-alias', 'nt-alias', 'busybox', ...HTTPD('hello-nt')]), 'run web').trim();
+    const out = ok(
+      d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'sh', '-c', `${FETCH('http://nt-web:80/')} && ping -c1 -W2 nt-web >/dev/null && wget -qO- http://nt-alias/ && wget -qO- http://${id.slice(0, 12)}/`]),
+      'client',
+    );
+    assert.equal(out, 'hello-nt\nhello-nt\nhello-nt\n');
+    // berth's DNS answers on the gateway; the container's resolv.conf points there
+    const gw = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'nt-a']).stdout.trim();
+    assert.match(ok(d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'cat', '/etc/resolv.conf']), 'resolv.conf'), new RegExp(`^nameserver ${gw.replace(/\./g, '\\.')}$`, 'm'));
+    // network inspect lists the running container
+    const ins = JSON.parse(ok(d.berth(['network', 'inspect', 'nt-a']), 'inspect'))[0];
+    assert.equal(ins.Containers[id].Name, 'nt-web');
+    assert.equal(ins.Containers[id].IPv4Address, `${ipOf('nt-web', 'nt-a')}/24`);
+    // names are not forwarded anywhere: the daemon runs with --dns-forward=false
+    const r = d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'nslookup', 'example.com']);
+    assert.notEqual(r.code, 0);
+  });
+
+  test('the default bridge resolves no names, but addresses work', () => {
+    ok(d.docker(['run', '-d', '--name', 'nt-bweb', '--dns', '127.0.0.1', 'busybox', ...HTTPD('hello-bridge')]), 'run');
+    const ip = ipOf('nt-bweb', 'bridge');
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    const byName = d.docker(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'ping', '-c1', '-W1', 'nt-bweb']);
+    assert.notEqual(byName.code, 0);
+    assert.match(byName.stderr + byName.stdout, /bad address/);
+    assert.equal(ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', FETCH(`http://${ip}/`)]), 'by address'), 'hello-bridge\n');
+    assert.equal(ok(d.docker(['rm', '-f', 'nt-bweb']), 'rm'), 'nt-bweb\n');
+  });
+
+  test('a container on another network can neither reach nor resolve them', () => {
+    ok(d.berth(['network', 'create', 'nt-b']), 'network create');
+    track('nt-b');
+    const ip = ipOf('nt-web', 'nt-a');
+    const r = d.docker(['run', '--rm', '--network', 'nt-b', 'busybox', 'sh', '-c', `ping -c1 -W1 ${ip} >/dev/null && echo PING-OK; nc -w 2 ${ip} 80 </dev/null && echo TCP-OK; nslookup nt-web >/dev/null 2>&1 && echo DNS-OK; echo done`]);
+    assert.equal(r.stdout, 'done\n', r.stderr);
+    // and the default bridge cannot reach them either
+    const r2 = d.docker(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `ping -c1 -W1 ${ip} >/dev/null && echo PING-OK; echo done`]);
+    assert.equal(r2.stdout, 'done\n', r2.stderr);
+  });
+
+  test('-p 127.0.0.1:PORT:80 answers the host; a second container on that port fails and the first keeps serving (berth CLI)', async () => {
+    const port = await freePort();
+    ok(d.berth(['run', '-d', '--name', 'nt-pub', '--dns', '127.0.0.1', '-p', `127.0.0.1:${port}:80`, 'busybox', ...HTTPD('hello-pub')]), 'run');
+    assert.equal(await getEventually(port, 'hello-pub'), 'hello-pub\n');
+    assert.equal(ok(d.berth(['port', 'nt-pub']), 'port'), `80/tcp -> 127.0.0.1:${port}\n`);
+    assert.match(ok(d.berth(['ps', '--format', '{{.Ports}}', '--filter', 'name=nt-pub']), 'ps'), new RegExp(`^127\\.0\\.0\\.1:${port}->80/tcp\\n$`));
+    // the default bridge's ports (other daemons make veths too: only ours count)
+    const ports = (): string[] => sh('ip', ['-o', 'link', 'show', 'master', `berth-${tag}`]).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean).sort();
+    const portsBefore = ports();
+    for (const cli of ['berth', 'docker'] as const) {
+      const name = `nt-pub2-${cli}`;
+      const args = ['run', '-d', '--name', name, '--dns', '127.0.0.1', '-p', `127.0.0.1:${port}:80`, 'busybox', ...HTTPD('intruder')];
+      const r = cli === 'berth' ? d.berth(args) : d.docker(args);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${port} failed: port is already allocated`));
+      assert.equal(d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Running}}', name]).stdout.trim(), 'created false');
+      ok(d.docker(['rm', name]), 'rm');
+    }
+    // a namespace goes (and its veth with it) a moment after its last reference
+    await waitFor(() => ports().join() === portsBefore.join(), 3000, 'the failed starts to leave no interface on the bridge');
+    assert.equal((await get(port)).body, 'hello-pub\n');
+    // a port taken by another process is refused the same way
+    const other = net.createServer();
+    const taken = await freePort();
+    await new Promise<void>((r) => other.listen(taken, '127.0.0.1', () => r()));
+    try {
+      const r = d.docker(['run', '-d', '--name', 'nt-pub3', '--dns', '127.0.0.1', '-p', `127.0.0.1:${taken}:80`, 'busybox', 'true']);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /port is already allocated/);
+      ok(d.docker(['rm', 'nt-pub3']), 'rm');
+    } finally {
+      other.close();
+    }
+  });
+
+  test('-P publishes exposed ports on ephemeral host ports, shown by port, ps and inspect', async () => {
+    ok(d.docker(['run', '-d', '--name', 'nt-all', '--dns', '127.0.0.1', '--expose', '80', '-P', 'busybox', ...HTTPD('hello-all')]), 'run');
+    const line = ok(d.docker(['port', 'nt-all', '80']), 'port').trim().split('\n')[0];
+    const m = /^0\.0\.0\.0:(\d+)$/.exec(line);
+    assert.ok(m, line);
+    const port = Number(m[1]);
+    assert.ok(port >= 1024, `ephemeral port ${port}`);
+    assert.equal(ok(d.berth(['port', 'nt-all', '80/tcp']), 'berth port').trim(), `0.0.0.0:${port}`);
+    assert.equal(d.docker(['ps', '--format', '{{.Ports}}', '--filter', 'name=nt-all']).stdout.trim(), `0.0.0.0:${port}->80/tcp`);
+    const ports = JSON.parse(d.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'nt-all']).stdout);
+    assert.deepEqual(ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }] });
+    assert.equal(await getEventually(port, 'hello-all'), 'hello-all\n');
+    const bad = d.berth(['port', 'nt-all', '81']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /No public port '81\/tcp' published for nt-all/);
+  });
+
+  test('--network host sees the host interfaces; --network none has only lo', () => {
+    const hostLinks = snapshot().links.filter((l) => !l.startsWith('veth'));
+    const inHost = ok(d.docker(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']), 'host').split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean);
+    for (const l of ['lo', ...hostLinks.filter((x) => x.startsWith('eth'))]) assert.ok(inHost.includes(l), `${l} in ${inHost.join(',')}`);
+    const none = ok(d.berth(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']), 'none').trim().split('\n');
+    assert.equal(none.length, 1);
+    assert.match(none[0], /^1: lo:/);
+    assert.equal(d.docker(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'nt-web']).stdout.trim(), 'nt-a');
+  });
+
+  test('--ip, --mac-address, --hostname, --add-host and --dns options end up in the container', () => {
+    ok(d.docker(['network', 'create', '--subnet', '10.213.250.0/24', '--gateway', '10.213.250.254', 'nt-fixed']), 'create');
+    track('nt-fixed');
+    const out = ok(
+      // (the docker CLI sends --mac-address per network, which needs API 1.44; berth sends Config.MacAddress)
+      d.berth([
+        'run', '--rm', '--network', 'nt-fixed', '--ip', '10.213.250.10', '--mac-address', '02:42:0a:d5:fa:99', '--hostname', 'fixed',
+        '--add-host', 'extra.test:192.0.2.7', '--add-host', 'gw.test:host-gateway', '--dns-search', 'example.test', '--dns-option', 'ndots:3',
+        'busybox', 'sh', '-c', 'ip -o -4 addr show eth0; cat /sys/class/net/eth0/address; hostname; cat /etc/hosts /etc/resolv.conf',
+      ]),
+      'run',
+    );
+    assert.match(out, /inet 10\.213\.250\.10\/24/);
+    assert.match(out, /^02:42:0a:d5:fa:99$/m);
+    assert.match(out, /^fixed$/m);
+    assert.match(out, /^192\.0\.2\.7\textra\.test$/m);
+    const bridgeGw = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bridge']).stdout.trim();
+    assert.match(out, new RegExp(`^${bridgeGw.replace(/\./g, '\\.')}\\tgw\\.test$`, 'm'));
+    assert.match(out, /^10\.213\.250\.10\tfixed$/m);
+    assert.match(out, /^search example\.test$/m);
+    assert.match(out, /^nameserver 10\.213\.250\.254$/m);
+    assert.match(out, /^options ndots:3$/m);
+    // --ip needs a user-configured subnet, as in Docker
+    const r = d.docker(['run', '--rm', '--network', 'nt-a', '--ip', '10.213.0.9', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /user specified IP address is supported only when connecting to networks with user configured subnets/);
+  });
+
+  test('connect and disconnect add and remove an interface on a running container', () => {
+    ok(d.docker(['run', '-d', '--name', 'nt-multi', '--network', 'nt-a', 'busybox', 'sleep', '300']), 'run');
+    const links = (): string => ok(d.docker(['run', '--rm', '--network', 'container:nt-multi', 'busybox', 'ip', '-o', 'link']), 'links');
+    assert.doesNotMatch(links(), /eth1/);
+    ok(d.docker(['network', 'connect', '--alias', 'nt-second', 'nt-b', 'nt-multi']), 'connect');
+    assert.match(links(), /eth1/);
+    const ipB = ipOf('nt-multi', 'nt-b');
+    assert.match(ipB, /^\d+\.\d+\.\d+\.\d+$/);
+    // reachable on the new network by its name and alias
+    ok(d.docker(['run', '--rm', '--network', 'nt-b', 'busybox', 'sh', '-c', 'ping -c1 -W2 nt-multi && ping -c1 -W2 nt-second']), 'ping on nt-b');
+    const again = d.docker(['network', 'connect', 'nt-b', 'nt-multi']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already exists in network nt-b/);
+    const rm = d.docker(['network', 'rm', 'nt-b']);
+    assert.notEqual(rm.code, 0);
+    assert.match(rm.stderr, /has active endpoints/);
+    ok(d.berth(['network', 'disconnect', 'nt-b', 'nt-multi']), 'disconnect');
+    assert.doesNotMatch(links(), /eth1/);
+    assert.equal(d.docker(['inspect', '-f', '{{len .NetworkSettings.Networks}}', 'nt-multi']).stdout.trim(), '1');
+    ok(d.docker(['rm', '-f', 'nt-multi']), 'rm');
+  });
+
+  test('--internal: no route out, names still resolve, unreachable from other networks; ps filters', () => {
+    ok(d.berth(['network', 'create', '--internal', 'nt-int']), 'create');
+    track('nt-int');
+    assert.equal(d.docker(['network', 'inspect', '-f', '{{.Internal}}', 'nt-int']).stdout.trim(), 'true');
+    ok(d.docker(['run', '-d', '--name', 'nt-in1', '--network', 'nt-int', 'busybox', ...HTTPD('hello-int')]), 'run');
+    const out = ok(d.docker(['run', '--rm', '--network', 'nt-int', 'busybox', 'sh', '-c', `ip route; ${FETCH('http://nt-in1/')}`]), 'client');
+    assert.doesNotMatch(out, /default/);
+    assert.match(out, /hello-int/);
+    const ip = ipOf('nt-in1', 'nt-int');
+    const r = d.docker(['run', '--rm', 'busybox', 'sh', '-c', `ping -c1 -W1 ${ip} >/dev/null && echo PING-OK; echo done`]);
+    assert.equal(r.stdout, 'done\n', r.stderr);
+    assert.equal(d.docker(['ps', '--filter', 'network=nt-int', '--format', '{{.Names}}']).stdout, 'nt-in1\n');
+    const port = d.docker(['port', 'nt-all', '80']).stdout.trim().split(':')[1];
+    assert.equal(d.docker(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}']).stdout, 'nt-all\n');
+    assert.equal(d.docker(['ps', '--filter', 'expose=80', '--filter', 'network=nt-int', '--format', '{{.Names}}']).stdout, '');
+    ok(d.docker(['rm', '-f', 'nt-in1']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-int']), 'network rm');
+  });
+
+  test('network ls filters, rm of predefined networks, prune', () => {
+    const names = ok(d.berth(['network', 'ls', '--format', '{{.Name}}']), 'ls').trim().split('\n');
+    for (const n of ['bridge', 'host', 'none', 'nt-a', 'nt-b']) assert.ok(names.includes(n), n);
+    assert.deepEqual(ok(d.docker(['network', 'ls', '-f', 'type=builtin', '--format', '{{.Name}}']), 'ls builtin').trim().split('\n'), ['bridge', 'host', 'none']);
+    ok(d.docker(['network', 'create', '--label', 'nt=prune', 'nt-unused']), 'create');
+    assert.equal(ok(d.docker(['network', 'ls', '-q', '-f', 'label=nt=prune']), 'ls label').trim(), netId('nt-unused').slice(0, 12));
+    for (const n of ['bridge', 'host', 'none']) {
+      const r = d.docker(['network', 'rm', n]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /pre-defined network and cannot be removed/);
+    }
+    const p = ok(d.docker(['network', 'prune', '-f', '--filter', 'label=nt=prune']), 'prune');
+    assert.equal(p, 'Deleted Networks:\nnt-unused\n\n');
+  });
+
+  test('after kill -9 of berthd: still reachable, names still resolve; rm leaves nothing', async () => {
+    const port = await freePort();
+    ok(d.docker(['run', '-d', '--name', 'nt-crash', '--network', 'nt-a', '-p', `127.0.0.1:${port}:80`, 'busybox', ...HTTPD('hello-crash')]), 'run');
+    await getEventually(port, 'hello-crash');
+    await d.crash();
+    assert.equal((await get(port)).body, 'hello-crash\n', 'rules outlive the daemon');
+    await d.start();
+    assert.equal((await get(port)).body, 'hello-crash\n');
+    assert.equal(ok(d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'sh', '-c', FETCH('http://nt-crash/')]), 'by name after restart'), 'hello-crash\n');
+    // a second container still cannot take the port: the restarted daemon holds it again
+    const r = d.docker(['run', '-d', '--name', 'nt-crash2', '--dns', '127.0.0.1', '-p', `127.0.0.1:${port}:80`, 'busybox', 'true']);
+    assert.equal(r.code, 125, r.stderr);
+    ok(d.docker(['rm', '-f', 'nt-crash2']), 'rm');
+    // a container that dies while berthd is away is cleaned up by the next start
+    ok(d.docker(['run', '-d', '--name', 'nt-dies', '--network', 'nt-a', 'busybox', 'sh', '-c', 'sleep 2']), 'run');
+    await d.crash();
+    await sleep(2500);
+    await d.start();
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'nt-dies']).stdout.trim(), 'exited');
+    const netnsDir = `${d.execRoot}/netns`;
+    const running = new Set(['nt-web', 'nt-all', 'nt-pub', 'nt-crash'].map((n) => d.docker(['inspect', '-f', '{{.Id}}', n]).stdout.trim()));
+    assert.deepEqual(fs.readdirSync(netnsDir).filter((f) => !running.has(f)), [], 'the dead container left its namespace');
+    ok(d.docker(['rm', '-f', 'nt-web', 'nt-all', 'nt-pub', 'nt-crash', 'nt-dies']), 'rm');
+    assert.deepEqual(fs.readdirSync(netnsDir), []);
+    for (const n of ['nt-a', 'nt-b', 'nt-fixed']) ok(d.docker(['network', 'rm', n]), `network rm ${n}`);
+    await assert.rejects(get(port));
+  });
+});
