@@ -22,6 +22,7 @@ import { native, MNT_DETACH } from '../util/native';
 import { matchLabel } from '../image/service';
 import { MS, PROPAGATION_TYPES, parseMountOptions } from './mountopts';
 import { isMountPoint } from './mountinfo';
+import { directorySize } from '../util/dirsize';
 
 /** Docker marks volumes created without a name (API ≥ 1.42 prunes only these by default). */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -78,39 +79,6 @@ function cmpVersion(a: string, b: string): number {
   return a1 - b1 || a2 - b2;
 }
 
-/** Bytes in regular files under `dir`, hard links counted once (Docker's directory.Size). */
-export function directorySize(dir: string): number {
-  let total = 0;
-  const seen = new Set<string>();
-  const walk = (d: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        walk(p);
-        continue;
-      }
-      try {
-        const st = fs.lstatSync(p);
-        if (st.nlink > 1) {
-          const k = `${st.dev}:${st.ino}`;
-          if (seen.has(k)) continue;
-          seen.add(k);
-        }
-        total += st.size;
-      } catch {
-        /* vanished */
-      }
-    }
-  };
-  walk(dir);
-  return total;
-}
 
 /** A map as Go's encoding/json writes it: keys sorted. */
 function sortedMap(m: Record<string, string> | null): Record<string, string> | null {

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import http from 'node:http';
 import type { Router, Ctx } from '../server';
 import { boolParam, filtersParam, intParam, readJsonObject, sendJson, commonHeaders } from '../server';
@@ -10,33 +8,10 @@ import { frame } from '../stream';
 import type { LogEntry } from '../../logs/k8sfile';
 import { containerStatus } from '../../util/units';
 import { matchLabel } from '../../image/service';
+import { directorySize } from '../../util/dirsize';
 
 const unix = (iso: string): number => Math.floor(new Date(iso).getTime() / 1000);
 
-function dirSize(dir: string): number {
-  let total = 0;
-  const walk = (d: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        try {
-          total += fs.lstatSync(p).size;
-        } catch {
-          /* vanished */
-        }
-      }
-    }
-  };
-  walk(dir);
-  return total;
-}
 
 function imageName(d: Daemon, c: ContainerRecord): string {
   const img = d.store.getImage(c.Image);
@@ -79,7 +54,7 @@ function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
     Mounts: d.containers.mountPoints(c),
   };
   if (size) {
-    const rw = dirSize(d.containers.paths(c.Id).upper);
+    const rw = directorySize(d.containers.paths(c.Id).upper);
     s.SizeRw = rw;
     s.SizeRootFs = rw + (d.store.getImage(c.Image)?.size ?? 0);
   }
@@ -115,7 +90,7 @@ function inspect(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
     NetworkSettings: d.network.settings(c),
   };
   if (size) {
-    const rw = dirSize(p.upper);
+    const rw = directorySize(p.upper);
     out.SizeRw = rw;
     out.SizeRootFs = rw + (d.store.getImage(c.Image)?.size ?? 0);
   }

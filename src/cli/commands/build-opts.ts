@@ -10,6 +10,7 @@ import type { Query } from '../../client/engine';
 import type { FlagSpec, ParsedFlags } from '../flags';
 import { parseNormalizedNamed } from '../reference';
 import { parseBytes } from '../../util/units';
+import { convertKVStringsToMap } from './container-opts';
 
 /** opts.ValidateEnv's check (the lookup of a bare NAME happens when the command runs). */
 export function validateBuildArg(v: string): string | undefined {
@@ -133,15 +134,7 @@ export function withProxyArgs(args: Record<string, string | null>, proxies: Reco
 }
 
 /** --label values: ConvertKVStringsToMap (a bare key is ""). */
-export function labelsMap(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq >= 0) out[v.slice(0, eq)] = v.slice(eq + 1);
-    else out[v] = '';
-  }
-  return out;
-}
+export const labelsMap = convertKVStringsToMap;
 
 export interface BuildRequest {
   tags: string[];
