@@ -571,6 +571,19 @@ function lex(input: string): Token[] {
   const fail = (msg: string): void => {
     toks.push({ type: 'error', val: msg, pos: start });
   };
+  /** Scans a quoted string or character constant up to its closing quote; false (and an error token) if unterminated. */
+  const scanQuoted = (quote: string, unterminated: string): boolean => {
+    for (;;) {
+      const ch = input[pos];
+      if (ch === '\\') pos++;
+      if (input[pos] === undefined || input[pos] === '\n') {
+        fail(unterminated);
+        return false;
+      }
+      pos++;
+      if (ch === quote) return true;
+    }
+  };
   const charAt = (p: number): string | undefined => {
     if (p >= input.length) return undefined;
     return String.fromCodePoint(input.codePointAt(p) as number);
@@ -685,24 +698,7 @@ function lex(input: string): Token[] {
           emit('pipe');
           continue;
         case '"': {
-          for (;;) {
-            const ch = input[pos];
-            if (ch === '\\') {
-              pos++;
-              if (input[pos] === undefined || input[pos] === '\n') {
-                fail('unterminated quoted string');
-                return toks;
-              }
-              pos++;
-              continue;
-            }
-            if (ch === undefined || ch === '\n') {
-              fail('unterminated quoted string');
-              return toks;
-            }
-            pos++;
-            if (ch === '"') break;
-          }
+          if (!scanQuoted('"', 'unterminated quoted string')) return toks;
           emit('string');
           continue;
         }
@@ -717,24 +713,7 @@ function lex(input: string): Token[] {
           continue;
         }
         case "'": {
-          for (;;) {
-            const ch = input[pos];
-            if (ch === '\\') {
-              pos++;
-              if (input[pos] === undefined || input[pos] === '\n') {
-                fail('unterminated character constant');
-                return toks;
-              }
-              pos++;
-              continue;
-            }
-            if (ch === undefined || ch === '\n') {
-              fail('unterminated character constant');
-              return toks;
-            }
-            pos++;
-            if (ch === "'") break;
-          }
+          if (!scanQuoted("'", 'unterminated character constant')) return toks;
           emit('charConst');
           continue;
         }
