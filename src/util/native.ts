@@ -14,6 +14,8 @@ export interface Native {
   setns(fd: number, nstype: number): void;
   unshare(flags: number): void;
   seqpacketConnect(path: string): number;
+  /** Connects a SEQPACKET socket; returns a SOCK_STREAM fd pumped to it by a thread (see the C file). */
+  seqpacketPump(path: string): number;
 }
 
 let loaded: Native | undefined;
