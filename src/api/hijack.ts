@@ -60,3 +60,41 @@ export function pipeInput(sock: Duplex, head: Buffer | undefined, tty: boolean, 
     done = true;
   });
 }
+
+/**
+ * The JSON body of an upgraded request (exec start): Node hands the bytes after the headers
+ * to the upgrade handler, body included. Returns the body and what followed it (stdin).
+ */
+export async function upgradeBody(sock: Duplex, head: Buffer, contentLength: number): Promise<{ body: Record<string, any>; rest: Buffer }> {
+  let buf = head;
+  if (buf.length < contentLength) {
+    buf = await new Promise<Buffer>((resolve, reject) => {
+      const chunks = [buf];
+      let len = buf.length;
+      const onData = (b: Buffer): void => {
+        chunks.push(b);
+        len += b.length;
+        if (len >= contentLength) {
+          sock.off('data', onData);
+          sock.off('end', onEnd);
+          sock.pause();
+          resolve(Buffer.concat(chunks));
+        }
+      };
+      const onEnd = (): void => reject(invalidArgument('request body ended early'));
+      sock.on('data', onData);
+      sock.once('end', onEnd);
+    });
+  }
+  const text = buf.subarray(0, contentLength).toString('utf8').trim();
+  let body: unknown = {};
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      throw invalidArgument(`invalid JSON in request body: ${(e as Error).message}`);
+    }
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('request body must be a JSON object');
+  return { body: body as Record<string, any>, rest: buf.subarray(contentLength) };
+}

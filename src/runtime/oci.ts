@@ -43,7 +43,7 @@ function run(bin: string, args: string[], timeoutMs = 30_000): Promise<{ code: n
 }
 
 /** runc prints `time=... level=error msg="..."`; keep the message. */
-function runtimeMessage(stderr: string): string {
+export function runtimeMessage(stderr: string): string {
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(stderr);
   return (m ? m[1].replace(/\\"/g, '"') : stderr).trim();
 }

@@ -4,6 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { TestDaemon, integrationSkipReason, type RunResult } from '../helpers/daemon';
 
 const skip = integrationSkipReason();
@@ -30,5 +31,73 @@ describe('interactive containers and exec', { skip }, () => {
       assert.equal(wc.code, 0, wc.stderr);
       assert.equal(wc.stdout.trim(), '200000');
     });
+
+    test(`${cli}: exec: output, exit codes, -u -w -e -d, --env-file, exec JSON, stopped container`, () => {
+      const name = `ex-${cli}`;
+      assert.equal(run(['run', '-d', '--name', name, 'busybox', 'sleep', '300']).code, 0);
+      const out = run(['exec', name, 'sh', '-c', 'echo out; echo err >&2']);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stdout, 'out\n');
+      assert.equal(out.stderr, 'err\n');
+      assert.equal(run(['exec', name, 'sh', '-c', 'exit 7']).code, 7);
+      const nf = run(['exec', name, 'nosuchcmd']);
+      assert.equal(nf.code, 127, nf.stderr + nf.stdout);
+      assert.match(nf.stdout + nf.stderr, /executable file not found/);
+      assert.equal(run(['exec', name, '/etc/passwd']).code, 126);
+      const u = run(['exec', '-u', '1000', name, 'id', '-u']);
+      assert.equal(u.stdout.trim(), '1000', u.stderr);
+      const w = run(['exec', '-w', '/tmp', '-e', 'FOO=bar', name, 'sh', '-c', 'pwd; echo $FOO']);
+      assert.equal(w.stdout, '/tmp\nbar\n', w.stderr);
+      const envFile = `${d.dir}/env-${cli}`;
+      fs.writeFileSync(envFile, 'A=1\n# comment\nB=two\n');
+      const ef = run(['exec', '--env-file', envFile, name, 'sh', '-c', 'echo $A$B']);
+      assert.equal(ef.stdout, '1two\n', ef.stderr);
+      const det = run(['exec', '-d', name, 'sh', '-c', 'echo detached > /tmp/d']);
+      assert.equal(det.code, 0, det.stderr);
+      assert.equal(det.stdout, '');
+      let seen = '';
+      for (let i = 0; i < 50 && seen !== 'detached'; i++) seen = run(['exec', name, 'cat', '/tmp/d']).stdout.trim();
+      assert.equal(seen, 'detached');
+      const ids = run(['inspect', '-f', '{{json .ExecIDs}}', name]);
+      assert.equal(ids.stdout.trim(), 'null', ids.stderr);
+      const input = run(['exec', '-i', name, 'cat'], 'piped\n');
+      assert.equal(input.stdout, 'piped\n', input.stderr);
+      assert.equal(run(['stop', '-t', '0', name]).code, 0);
+      const stopped = run(['exec', name, 'true']);
+      assert.notEqual(stopped.code, 0);
+      assert.match(stopped.stderr, new RegExp(`Error response from daemon: container [0-9a-f]{64} is not running`));
+      assert.equal(run(['rm', name]).code, 0);
+    });
   }
+
+  test('exec API: inspect JSON (ExitCode, Running, Pid, ProcessConfig), ExecIDs while running, 404/409', async () => {
+    assert.equal(d.docker(['run', '-d', '--name', 'exapi', 'busybox', 'sleep', '300']).code, 0);
+    const cr = await d.request('POST', '/containers/exapi/exec', JSON.stringify({ Cmd: ['sleep', '2'], User: '1000', Privileged: false }), { 'Content-Type': 'application/json' });
+    assert.equal(cr.status, 201, cr.body);
+    const id = JSON.parse(cr.body).Id as string;
+    const created = JSON.parse((await d.request('GET', `/exec/${id}/json`)).body);
+    assert.deepEqual(
+      { Running: created.Running, ExitCode: created.ExitCode, Pid: created.Pid, ProcessConfig: created.ProcessConfig },
+      { Running: false, ExitCode: null, Pid: 0, ProcessConfig: { tty: false, entrypoint: 'sleep', arguments: ['2'], privileged: false, user: '1000' } },
+    );
+    const st = await d.request('POST', `/exec/${id}/start`, JSON.stringify({ Detach: true }), { 'Content-Type': 'application/json' });
+    assert.equal(st.status, 200, st.body);
+    const running = JSON.parse((await d.request('GET', `/exec/${id}/json`)).body);
+    assert.equal(running.Running, true);
+    assert.ok(running.Pid > 0);
+    assert.deepEqual(JSON.parse(d.docker(['inspect', '-f', '{{json .ExecIDs}}', 'exapi']).stdout), [id]);
+    const again = await d.request('POST', `/exec/${id}/start`, JSON.stringify({ Detach: true }), { 'Content-Type': 'application/json' });
+    assert.equal(again.status, 409);
+    let done = running;
+    for (let i = 0; i < 100 && done.Running; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      done = JSON.parse((await d.request('GET', `/exec/${id}/json`)).body);
+    }
+    assert.equal(done.Running, false);
+    assert.equal(done.ExitCode, 0);
+    assert.equal((await d.request('GET', '/exec/nosuch/json')).status, 404);
+    const empty = await d.request('POST', '/containers/exapi/exec', JSON.stringify({ Cmd: [] }), { 'Content-Type': 'application/json' });
+    assert.equal(empty.status, 400);
+    assert.equal(d.docker(['rm', '-f', 'exapi']).code, 0);
+  });
 });

@@ -84,7 +84,7 @@ function inspect(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: d.exec.idsOf(c.Id),
     HostConfig: c.HostConfig,
     GraphDriver: { Name: 'overlay2', Data: { LowerDir: lowers.join(':'), UpperDir: p.upper, MergedDir: p.rootfs, WorkDir: p.work } },
     Mounts: d.containers.mountPoints(c),
