@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <poll.h>
+#include <termios.h>
 #include <pthread.h>
 
 #define CHECK(call)                                                        \
@@ -373,6 +374,24 @@ static napi_value js_seqpacket_pump(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/*
+ * ttyMakeRaw(fd): the terminal in raw mode as cfmakeraw(3) (and the docker CLI) sets it, output
+ * processing included. libuv's raw mode keeps OPOST/ONLCR, which turns the container's "\r\n"
+ * into "\r\r\n". Callers enter libuv's raw mode first, so that libuv saves the original
+ * settings and restores them (setRawMode(false), and at exit).
+ */
+static napi_value js_tty_make_raw(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = (int)arg_int(env, argv[0]);
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) return throw_errno(env, "tcgetattr", NULL, errno);
+  cfmakeraw(&t);
+  if (tcsetattr(fd, TCSANOW, &t) != 0) return throw_errno(env, "tcsetattr", NULL, errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -385,6 +404,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unshare", NULL, js_unshare, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketPump", NULL, js_seqpacket_pump, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ttyMakeRaw", NULL, js_tty_make_raw, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -5,7 +5,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { TestDaemon, integrationSkipReason, type RunResult } from '../helpers/daemon';
+import { TestDaemon, integrationSkipReason, DOCKER, BERTH, type RunResult } from '../helpers/daemon';
+import { Pty } from '../helpers/pty';
 
 const skip = integrationSkipReason();
 
@@ -22,6 +23,92 @@ describe('interactive containers and exec', { skip }, () => {
 
   for (const cli of ['docker', 'berth'] as const) {
     const run = (args: string[], input?: string): RunResult => (cli === 'docker' ? d.docker(args, { input }) : d.berth(args, { input }));
+
+    /** The CLI on a real terminal of rows x cols. */
+    const onPty = (args: string[], rows = 24, cols = 80): Pty =>
+      cli === 'docker'
+        ? new Pty([DOCKER, ...args], { rows, cols, env: { DOCKER_HOST: d.host } })
+        : new Pty([process.execPath, BERTH, ...args], { rows, cols, env: { BERTH_HOST: d.host, DOCKER_HOST: '' } });
+
+    test(`${cli}: run -it on a pty: commands, stty size, resize, detach, attach, exit code, terminal restored`, async () => {
+      const name = `it-${cli}`;
+      const t = onPty(['run', '-it', '--name', name, 'busybox', 'sh'], 24, 80);
+      try {
+        await t.expect(/# /);
+        await t.run('stty size', /24 80\r\n/);
+        await t.run('echo $((6*7))', /42\r\n/);
+        t.resize(30, 100);
+        // The resize travels CLI -> berthd -> conmon; poll until the shell sees it.
+        let seen = false;
+        for (let i = 0; i < 20 && !seen; i++) {
+          const from = t.output.length;
+          t.write('stty size\r');
+          await t.expect(/\d+ \d+\r\n/, 30_000, from);
+          seen = /30 100\r\n/.test(t.output.slice(from));
+          if (!seen) await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.ok(seen, `stty size never showed 30 100: ${JSON.stringify(t.output.slice(-300))}`);
+        t.write('\x10\x11');
+        assert.equal(await t.wait(), 0, t.output);
+      } finally {
+        t.kill();
+      }
+      assert.deepEqual(t.finalAttrs, t.initialAttrs, 'the terminal settings were not restored');
+      assert.equal(run(['inspect', '-f', '{{.State.Running}}', name]).stdout.trim(), 'true', 'detaching stopped the container');
+
+      const a = onPty(['attach', name], 40, 120);
+      try {
+        a.write('\r');
+        await a.expect(/# /);
+        await a.run('stty size', /40 120\r\n/);
+        a.write('exit 4\r');
+        assert.equal(await a.wait(), 4, a.output);
+      } finally {
+        a.kill();
+      }
+      assert.deepEqual(a.finalAttrs, a.initialAttrs, 'the terminal settings were not restored');
+      assert.equal(run(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name]).stdout.trim(), 'exited 4');
+
+      // start -ai: the same container again, on a terminal.
+      const s = onPty(['start', '-ai', name]);
+      try {
+        await s.expect(/# /);
+        await s.run('echo again', /again\r\n/);
+        s.write('exit 5\r');
+        assert.equal(await s.wait(), 5, s.output);
+      } finally {
+        s.kill();
+      }
+      assert.deepEqual(s.finalAttrs, s.initialAttrs);
+      assert.equal(run(['rm', name]).code, 0);
+    });
+
+    test(`${cli}: exec -it on a pty`, async () => {
+      const name = `exit-${cli}`;
+      assert.equal(run(['run', '-d', '--name', name, 'busybox', 'sleep', '300']).code, 0);
+      const t = onPty(['exec', '-it', name, 'sh'], 33, 91);
+      try {
+        await t.expect(/# /);
+        await t.run('stty size', /33 91\r\n/);
+        await t.run('tty', /\/dev\/pts\/\d+\r\n/);
+        t.resize(20, 60);
+        let seen = false;
+        for (let i = 0; i < 20 && !seen; i++) {
+          const from = t.output.length;
+          t.write('stty size\r');
+          await t.expect(/\d+ \d+\r\n/, 30_000, from);
+          seen = /20 60\r\n/.test(t.output.slice(from));
+          if (!seen) await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.ok(seen, 'exec resize not seen');
+        t.write('exit 3\r');
+        assert.equal(await t.wait(), 3, t.output);
+      } finally {
+        t.kill();
+      }
+      assert.deepEqual(t.finalAttrs, t.initialAttrs, 'the terminal settings were not restored');
+      assert.equal(run(['rm', '-f', name]).code, 0);
+    });
 
     test(`${cli}: run -i without a TTY passes stdin and its end`, () => {
       const r = run(['run', '-i', '--rm', 'busybox', 'cat'], 'hi\n');

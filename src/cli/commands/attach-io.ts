@@ -74,6 +74,7 @@ export function streamHijacked(cli: Cli, conn: Socket | Readable, o: AttachOptio
     if (o.tty && input.isTTY && input.setRawMode) {
       input.setRawMode(true);
       restoreRaw = () => input.setRawMode?.(false);
+      makeRaw(input.fd ?? 0);
     }
     input.on('data', onInput);
     input.on('end', onEnd);
@@ -180,4 +181,17 @@ export function startErrorStatus(message: string): number {
   if (/executable file not found|no such file or directory|system cannot find the file specified/.test(m)) return 127;
   if (/permission denied|is a directory/.test(m)) return 126;
   return 125;
+}
+
+/**
+ * Completes libuv's raw mode (which keeps output processing) to docker's: without it, the
+ * container's "\r\n" reaches the screen as "\r\r\n". libuv restores the original settings.
+ */
+function makeRaw(fd: number): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for TTY sessions
+    (require('../../util/native') as typeof import('../../util/native')).native().ttyMakeRaw(fd);
+  } catch {
+    /* libuv's raw mode alone still works, with doubled carriage returns */
+  }
 }
