@@ -503,9 +503,9 @@ export class ContainerManager extends EventEmitter {
         for (const a of live.attachers) a(e);
       });
       const stdin = !!c.Config.OpenStdin;
-      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin, name: c.Name.slice(1), leaveStdinOpen: !c.Config.StdinOnce });
+      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin, name: c.Name.slice(1), leaveStdinOpen: keepsStdinOpen(c) });
       c.berth.conmonPid = conmonPid;
-      if (stdin) this.stdin.open(c.Id, rt.cfg.socketDir);
+      if (stdin) this.openStdin(c.Id, rt);
       await rt.start(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
       this.save(c);
@@ -606,6 +606,15 @@ export class ContainerManager extends EventEmitter {
     this.resolveWaiters(id, code, ['next-exit', 'not-running']);
     if (c.HostConfig.AutoRemove) {
       await this.removeLocked(c, { volumes: true });
+    }
+  }
+
+  /** Connects the container's stdin (daemon/stdio.ts); a failure loses stdin, not the container. */
+  private openStdin(id: string, rt: OciRuntime): void {
+    try {
+      this.stdin.open(id, rt.cfg.socketDir);
+    } catch (e) {
+      this.emit('error-log', e);
     }
   }
 
@@ -860,13 +869,7 @@ export class ContainerManager extends EventEmitter {
           for (const a of live.attachers) a(e);
         });
         for (const mp of c.berth.mounts ?? []) if (mp.Type === 'volume') this.opts.volumes.restore(mp.Name, c.Id);
-        if (c.Config.OpenStdin && !c.Config.StdinOnce) {
-          try {
-            this.stdin.open(c.Id, rt.cfg.socketDir);
-          } catch (e) {
-            this.emit('error-log', e);
-          }
-        }
+        if (c.Config.OpenStdin && keepsStdinOpen(c)) this.openStdin(c.Id, rt);
         continue;
       }
       // Neither running nor an exit code: conmon died with it. Docker reports 255 then.
@@ -897,6 +900,15 @@ export class ContainerManager extends EventEmitter {
     if (this.poll) clearInterval(this.poll);
     for (const l of this.live.values()) l.follower?.stop();
   }
+}
+
+/**
+ * Whether conmon keeps the container's stdin open when berthd's connection goes (a daemon
+ * restart): all but StdinOnce without a TTY, the one case where the end of a client's input
+ * closes it (docker's semantics; daemon/stdio.ts).
+ */
+function keepsStdinOpen(c: ContainerRecord): boolean {
+  return !c.Config.StdinOnce || !!c.Config.Tty;
 }
 
 /** Config.Volumes: the image's and the request's, or null when there are none (as Docker). */

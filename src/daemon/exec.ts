@@ -15,6 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type net from 'node:net';
 import { conflict, invalidArgument, notFound } from '../core/errors';
@@ -55,10 +56,14 @@ interface Session {
   resolveExit(code: number): void;
 }
 
-/** A started session: its attach connection (when attached) and its exit code. */
+/** A started session: its output and input (when attached) and its exit code. */
 export interface ExecRun {
-  /** Docker frames out (stream 1/2), raw bytes in; end() closes the process's stdin. */
-  io?: net.Socket;
+  /** Subscribes to the output (stream 1 stdout, 2 stderr); onEnd once it is all delivered. Once only. */
+  output?(onData: (stream: number, data: Buffer) => void, onEnd: () => void): void;
+  /** The process's stdin (AttachStdin); end() closes it. */
+  stdin?: { write(b: Buffer): void; end(): void };
+  /** Stops copying (the client went away); the process runs on. */
+  release(): void;
   exitCode: Promise<number>;
 }
 
@@ -120,6 +125,7 @@ export class ExecManager {
 
   inspect(id: string): Record<string, unknown> {
     const s = this.get(id);
+    this.readPid(s);
     const [entrypoint, ...args] = s.config.Cmd;
     return {
       ID: s.id,
@@ -179,6 +185,14 @@ export class ExecManager {
     this.containers.emit('event', { Type: 'container', Action: `exec_start: ${s.config.Cmd.join(' ')}`, id: c.Id, c, attrs: { execID: id } });
     const attach = opts.attach && (s.config.AttachStdin || s.config.AttachStdout || s.config.AttachStderr);
     try {
+      // Without a TTY, runc exec in the foreground is all it takes (and half the latency of
+      // conmon + runc exec --detach, measured); a TTY needs conmon to hold the pty.
+      if (!s.config.Tty) {
+        const run = this.spawnRunc(s, c, rt, !!attach);
+        // Detached, the caller is answered once the process exists (docker start semantics).
+        if (!attach) await this.pidOrExit(s);
+        return run;
+      }
       return await this.spawnConmon(s, c, rt, !!attach);
     } catch (e) {
       fs.rmSync(s.dir, { recursive: true, force: true });
@@ -283,7 +297,7 @@ export class ExecManager {
             pidKnown = true;
             s.pid = data;
             s.running = true;
-            resolve({ io, exitCode: s.exited });
+            resolve(socketRun(io, s.config.AttachStdin, s.exited));
             return;
           }
           this.finish(s, data < 0 ? 126 : data);
@@ -297,6 +311,58 @@ export class ExecManager {
       );
       child.on('error', (e) => !ended && fail(`cannot run conmon: ${e.message}`));
     });
+  }
+
+  /**
+   * runc exec in the foreground: the process inherits runc's stdio (our pipes) and runc exits
+   * with its status (128+n for a signal). runc's own failure (exit 255) is told apart from a
+   * process's 255 by the error in runc's log file.
+   */
+  private spawnRunc(s: Session, c: ContainerRecord, rt: OciRuntime, attach: boolean): ExecRun {
+    const log = path.join(s.dir, 'runc.log');
+    const args = ['--root', rt.cfg.stateRoot, '--log', log, '--log-format', 'json', 'exec', '--pid-file', path.join(s.dir, 'pid'), '--process', path.join(s.dir, 'process.json'), c.Id];
+    const stdin = attach && s.config.AttachStdin ? 'pipe' : 'ignore';
+    const out = attach ? 'pipe' : 'ignore';
+    const child = spawn(rt.cfg.path, args, { stdio: [stdin, out, out], cwd: s.dir });
+    s.running = true;
+    child.on('error', () => undefined);
+    child.on('close', (code, signal) => {
+      let status = code ?? (signal ? 128 + (signalNumberOf(signal) ?? 9) : 126);
+      if (status === 255) {
+        const err = runcError(readText(log));
+        if (err !== undefined) status = /executable file not found|no such file or directory/i.test(err) ? 127 : 126;
+      }
+      this.finish(s, status);
+    });
+    const streams = attach ? ([child.stdout!, child.stderr!] as const) : undefined;
+    return {
+      output: streams
+        ? (onData, onEnd) => {
+            let open = 2;
+            streams.forEach((st, i) => {
+              st.on('data', (b: Buffer) => onData(i + 1, b));
+              st.on('close', () => --open === 0 && onEnd());
+            });
+          }
+        : undefined,
+      stdin: child.stdin ? { write: (b) => child.stdin!.write(b), end: () => child.stdin!.end() } : undefined,
+      release: () => {
+        child.stdin?.destroy();
+        for (const st of streams ?? []) st.resume();
+      },
+      exitCode: s.exited,
+    };
+  }
+
+  /** Waits until runc has written the session's pid file or the session has ended. */
+  private async pidOrExit(s: Session): Promise<void> {
+    const until = Date.now() + 30_000;
+    while (s.exitCode === null && !this.readPid(s) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private readPid(s: Session): number {
+    if (!s.pid && s.running) s.pid = Number(readText(path.join(s.dir, 'pid'))) || 0;
+    return s.pid;
   }
 
   private finish(s: Session, code: number): void {
@@ -349,17 +415,15 @@ export class ExecManager {
     const max = opts.maxOutput ?? 1 << 20;
     const chunks: Buffer[] = [];
     let size = 0;
-    if (run.io) {
-      const io = run.io;
-      io.end();
-      await new Promise<void>((resolve) => {
-        const parser = new FrameParser((_stream, payload) => {
+    run.stdin?.end();
+    if (run.output) {
+      const output = run.output;
+      await new Promise<void>((resolve) =>
+        output((_stream, payload) => {
           if (size < max) chunks.push(payload.subarray(0, max - size));
           size += payload.length;
-        });
-        io.on('data', (b: Buffer) => parser.push(b));
-        io.on('close', () => resolve());
-      });
+        }, resolve),
+      );
     }
     const exitCode = await run.exitCode;
     return { exitCode, output: Buffer.concat(chunks).toString('utf8') };
@@ -418,4 +482,37 @@ function killQuietly(pid: number): void {
   } catch {
     /* already gone */
   }
+}
+
+/** The run of a conmon session: Docker frames from the attach socket, stdin into it. */
+function socketRun(io: net.Socket | undefined, stdin: boolean, exitCode: Promise<number>): ExecRun {
+  return {
+    output: io
+      ? (onData, onEnd) => {
+          const parser = new FrameParser(onData);
+          io.on('data', (b: Buffer) => parser.push(b));
+          io.on('close', onEnd);
+        }
+      : undefined,
+    stdin: io && stdin ? { write: (b) => io.write(b), end: () => io.end() } : undefined,
+    release: () => io?.destroy(),
+    exitCode,
+  };
+}
+
+/** The error runc logged (JSON lines), if any. */
+function runcError(log: string): string | undefined {
+  for (const line of log.split('\n').reverse()) {
+    try {
+      const e = JSON.parse(line) as { level?: string; msg?: string };
+      if (e.level === 'error' || e.level === 'fatal') return e.msg ?? '';
+    } catch {
+      /* not JSON */
+    }
+  }
+  return undefined;
+}
+
+function signalNumberOf(name: string): number | undefined {
+  return (os.constants.signals as Record<string, number>)[name];
 }

@@ -8,9 +8,10 @@
  *
  * A container's stdin has one connection, owned by berthd for the whole run (StdinHub), not
  * one per API client: detaching a client (ctrl-p ctrl-q) must not close the container's stdin,
- * while the end of stdin of a StdinOnce container must (docker's semantics). conmon closes the
- * container's stdin when that connection is shut down for writing, unless it runs with
- * --leave-stdin-open (containers without StdinOnce, so that a daemon restart leaves it open).
+ * while the end of a client's input must for a StdinOnce container without a TTY (docker's
+ * semantics). conmon closes the container's stdin when that connection is shut down for
+ * writing, unless it runs with --leave-stdin-open: every other container gets that flag, so
+ * that a daemon restart (which drops the connection) leaves their stdin open.
  */
 import fs from 'node:fs';
 import net from 'node:net';

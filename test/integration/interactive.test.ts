@@ -157,6 +157,41 @@ describe('interactive containers and exec', { skip }, () => {
     });
   }
 
+  test('kill -9 of berthd: a -dit container keeps its stdin, exec processes left running are killed', async () => {
+    assert.equal(d.docker(['run', '-dit', '--name', 'keep', 'busybox', 'sh']).code, 0);
+    assert.equal(d.docker(['exec', '-d', 'keep', 'sleep', '1234']).code, 0);
+    assert.match(d.docker(['exec', 'keep', 'ps', '-o', 'args']).stdout, /sleep 1234/);
+    await d.crash();
+    await d.start();
+    assert.doesNotMatch(d.docker(['exec', 'keep', 'ps', '-o', 'args']).stdout, /sleep 1234/, 'an exec process outlived the daemon that started it');
+    const a = new Pty([DOCKER, 'attach', 'keep'], { env: { DOCKER_HOST: d.host } });
+    try {
+      a.write('\r');
+      await a.expect(/# /);
+      await a.run('echo still-$((40+2))', /still-42\r\n/);
+      a.write('\x10\x11');
+      // docker attach reports a detach as an error ("read escape sequence"), exit status 1.
+      assert.equal(await a.wait(), 1, a.output);
+      assert.match(a.output, /read escape sequence/);
+    } finally {
+      a.kill();
+    }
+    const b = new Pty([process.execPath, BERTH, 'attach', 'keep'], { env: { BERTH_HOST: d.host, DOCKER_HOST: '' } });
+    try {
+      b.write('\r');
+      await b.expect(/# /);
+      await b.run('echo berth-$((40+3))', /berth-43\r\n/);
+      b.write('\x10\x11');
+      assert.equal(await b.wait(), 1, b.output);
+      assert.match(b.output, /read escape sequence/);
+    } finally {
+      b.kill();
+    }
+    assert.deepEqual(b.finalAttrs, b.initialAttrs, 'the terminal settings were not restored');
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Running}}', 'keep']).stdout.trim(), 'true');
+    assert.equal(d.docker(['rm', '-f', 'keep']).code, 0);
+  });
+
   test('exec API: inspect JSON (ExitCode, Running, Pid, ProcessConfig), ExecIDs while running, 404/409', async () => {
     assert.equal(d.docker(['run', '-d', '--name', 'exapi', 'busybox', 'sleep', '300']).code, 0);
     const cr = await d.request('POST', '/containers/exapi/exec', JSON.stringify({ Cmd: ['sleep', '2'], User: '1000', Privileged: false }), { 'Content-Type': 'application/json' });

@@ -8,7 +8,7 @@ import { intParam, readJsonObject, sendJson } from '../server';
 import { contentType, detachKeys, pipeInput, upgrade, upgradeBody } from '../hijack';
 import { frame } from '../stream';
 import { BerthError } from '../../core/errors';
-import { FrameParser, type ExecManager, type ExecRun } from '../../daemon/exec';
+import type { ExecManager, ExecRun } from '../../daemon/exec';
 
 export function execRoutes(r: Router, X: ExecManager): void {
   r.add('POST', /^\/containers\/([^/]+)\/exec$/, async (ctx) => {
@@ -87,22 +87,20 @@ function serveSession(
   cfg: { AttachStdin: boolean; AttachStdout: boolean; AttachStderr: boolean },
   input: { sock: Duplex; rest: Buffer; keys: Buffer } | undefined,
 ): void {
-  const io = run.io;
   let detached = false;
   const outputDone = new Promise<void>((resolve) => {
-    if (!io) return resolve();
-    const parser = new FrameParser((stream, payload) => {
+    if (!run.output) return resolve();
+    run.output((stream, payload) => {
       if (detached) return;
       if ((stream === 1 && !cfg.AttachStdout) || (stream === 2 && !cfg.AttachStderr)) return;
       out.write(tty ? payload : frame(stream === 2 ? 2 : 1, payload));
-    });
-    io.on('data', (b: Buffer) => parser.push(b));
-    io.on('close', () => resolve());
+    }, resolve);
   });
-  if (io && input && cfg.AttachStdin) {
+  const stdin = run.stdin;
+  if (stdin && input && cfg.AttachStdin) {
     pipeInput(input.sock, input.rest, tty, input.keys, {
-      write: (b) => io.write(b),
-      end: () => io.end(),
+      write: (b) => stdin.write(b),
+      end: () => stdin.end(),
       detach: () => {
         detached = true;
         out.end();
@@ -111,7 +109,7 @@ function serveSession(
   } else if (input) input.sock.resume();
   out.sock.on('close', () => {
     // The client is gone: stop copying (the process runs on, as with dockerd).
-    if (!detached) io?.destroy();
+    if (!detached) run.release();
   });
   void Promise.all([outputDone, run.exitCode]).then(() => {
     if (!detached) out.end();

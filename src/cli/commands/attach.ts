@@ -36,7 +36,8 @@ export const attachCommand: CommandSpec = {
       unproxy();
       unresize();
     }
-    if (attached.detached()) return 0;
+    // The docker CLI reports the detach as an error (run does not).
+    if (attached.detached()) throw new StatusError(1, 'read escape sequence');
     return wait.status();
   },
 };

@@ -65,6 +65,8 @@ export const execCommand: CommandSpec = {
     };
     let id: string;
     try {
+      // As docker: a missing container is reported before anything else.
+      await engine.get(`/containers/${encodeURIComponent(container)}/json`);
       id = (await engine.post<{ Id: string }>(`/containers/${encodeURIComponent(container)}/exec`, undefined, body)).Id;
     } catch (err) {
       throw new StatusError(1, errorText(err));
@@ -85,7 +87,7 @@ export const execCommand: CommandSpec = {
     } finally {
       unresize();
     }
-    if (attached.detached()) return 0;
+    if (attached.detached()) throw new StatusError(1, 'read escape sequence');
     const info = await engine.get<ExecInspect>(`/exec/${id}/json`);
     return info.ExitCode ?? 0;
   },
