@@ -19,6 +19,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <node_api.h>
+#include <poll.h>
+#include <termios.h>
+#include <pthread.h>
 
 #define CHECK(call)                                                        \
   do {                                                                     \
@@ -236,6 +239,159 @@ static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/*
+ * seqpacketPump(path) -> fd. Connects conmon's attach socket (SOCK_SEQPACKET) and returns
+ * one end of a SOCK_STREAM socketpair that libuv can wrap (`new net.Socket({fd})`). A detached
+ * thread copies between the two:
+ *   attach -> stream: each packet [pipe byte][data] becomes Docker's 8-byte frame
+ *                     [stream, 0, 0, 0, len BE] + data (conmon's pipe 2/3 = stdout/stderr);
+ *   stream -> attach: bytes go to the container's stdin, one packet per read.
+ * EOF on the stream side (JS end()) becomes shutdown(SHUT_WR) on the attach socket, which makes
+ * conmon close the container's stdin (unless it runs with --leave-stdin-open); EOF from conmon
+ * becomes shutdown(SHUT_WR) on the stream. The thread closes both fds when both directions
+ * have ended or either peer is gone. The thread is why: libuv cannot wrap SEQPACKET sockets.
+ */
+struct pump_fds { int seq; int stream; };
+
+static int write_full(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    buf += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+static void *pump_thread(void *arg) {
+  struct pump_fds p = *(struct pump_fds *)arg;
+  free(arg);
+  enum { BUFSZ = 65536 };
+  char *buf = malloc(BUFSZ + 8);
+  int seq_open = 1, stream_open = 1; /* directions still carrying data */
+  while (buf && (seq_open || stream_open)) {
+    struct pollfd fds[2] = {{p.seq, seq_open ? POLLIN : 0, 0}, {p.stream, stream_open ? POLLIN : 0, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (seq_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = recv(p.seq, buf + 7, BUFSZ, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        seq_open = 0;
+        shutdown(p.stream, SHUT_WR);
+        if (fds[0].revents & POLLERR) break;
+      } else if (n > 1) {
+        /* buf[7] is conmon's pipe byte; the payload follows it at buf + 8. */
+        unsigned char stream = (unsigned char)buf[7] == 3 ? 2 : 1;
+        uint32_t len = (uint32_t)(n - 1);
+        buf[0] = (char)stream; buf[1] = buf[2] = buf[3] = 0;
+        buf[4] = (char)(len >> 24); buf[5] = (char)(len >> 16); buf[6] = (char)(len >> 8); buf[7] = (char)len;
+        if (write_full(p.stream, buf, len + 8) < 0) break; /* JS side gone */
+      }
+    }
+    if (stream_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      /* conmon receives a packet into a 32 KiB buffer and drops what does not fit. */
+      ssize_t n = read(p.stream, buf, 16384);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        stream_open = 0;
+        shutdown(p.seq, SHUT_WR);
+        if (n < 0) break;
+      } else if (write_full(p.seq, buf, (size_t)n) < 0) {
+        stream_open = 0;
+      }
+    }
+  }
+  free(buf);
+  close(p.seq);
+  close(p.stream);
+  return NULL;
+}
+
+static napi_value js_seqpacket_pump(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = arg_string(env, argv[0]);
+  if (!path) return throw_errno(env, "connect", NULL, EINVAL);
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  int dirfd = -1;
+  if (strlen(path) < sizeof addr.sun_path) {
+    strcpy(addr.sun_path, path);
+  } else {
+    /* Longer than sun_path (deep exec roots): reach it through /proc/self/fd of its directory,
+       as conmon itself binds it. */
+    char *slash = strrchr(path, '/');
+    if (!slash || strlen(slash + 1) > 64) { free(path); return throw_errno(env, "connect", NULL, ENAMETOOLONG); }
+    *slash = 0;
+    dirfd = open(path, O_PATH | O_CLOEXEC);
+    *slash = '/';
+    if (dirfd < 0) { int err = errno; napi_value r = throw_errno(env, "open", path, err); free(path); return r; }
+    snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, slash + 1);
+  }
+  int seq = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (seq < 0) { int err = errno; if (dirfd >= 0) close(dirfd); free(path); return throw_errno(env, "socket", NULL, err); }
+  int crc = connect(seq, (struct sockaddr *)&addr, sizeof addr);
+  int cerr = errno;
+  if (dirfd >= 0) close(dirfd);
+  if (crc != 0) {
+    close(seq);
+    napi_value r = throw_errno(env, "connect", path, cerr);
+    free(path);
+    return r;
+  }
+  free(path);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    int err = errno;
+    close(seq);
+    return throw_errno(env, "socketpair", NULL, err);
+  }
+  struct pump_fds *p = malloc(sizeof *p);
+  p->seq = seq;
+  p->stream = sv[1];
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  int rc = pthread_create(&t, &attr, pump_thread, p);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    free(p);
+    close(seq); close(sv[0]); close(sv[1]);
+    return throw_errno(env, "pthread_create", NULL, rc);
+  }
+  napi_value ret;
+  napi_create_int32(env, sv[0], &ret);
+  return ret;
+}
+
+/*
+ * ttyMakeRaw(fd): the terminal in raw mode as cfmakeraw(3) (and the docker CLI) sets it, output
+ * processing included. libuv's raw mode keeps OPOST/ONLCR, which turns the container's "\r\n"
+ * into "\r\r\n". Callers enter libuv's raw mode first, so that libuv saves the original
+ * settings and restores them (setRawMode(false), and at exit).
+ */
+static napi_value js_tty_make_raw(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = (int)arg_int(env, argv[0]);
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) return throw_errno(env, "tcgetattr", NULL, errno);
+  cfmakeraw(&t);
+  if (tcsetattr(fd, TCSANOW, &t) != 0) return throw_errno(env, "tcsetattr", NULL, errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -247,6 +403,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setns", NULL, js_setns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unshare", NULL, js_unshare, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"seqpacketPump", NULL, js_seqpacket_pump, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ttyMakeRaw", NULL, js_tty_make_raw, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

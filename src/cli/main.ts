@@ -35,6 +35,8 @@ const L = {
   run: () => import('./commands/run').then((m) => m.runCommand),
   create: () => import('./commands/create').then((m) => m.createCommand),
   start: () => import('./commands/start').then((m) => m.startCommand),
+  exec: () => import('./commands/exec').then((m) => m.execCommand),
+  attach: () => import('./commands/attach').then((m) => m.attachCommand),
   stop: () => import('./commands/lifecycle').then((m) => m.stopCommand),
   kill: () => import('./commands/lifecycle').then((m) => m.killCommand),
   restart: () => import('./commands/lifecycle').then((m) => m.restartCommand),
@@ -78,6 +80,7 @@ const L = {
 /** Top-level commands, in the groups docker's help shows. */
 export const COMMON: Record<string, Entry> = {
   run: { short: 'Create and run a new container from an image', load: L.run },
+  exec: { short: 'Execute a command in a running container', load: L.exec },
   ps: { short: 'List containers', load: L.ps },
   build: { short: 'Build an image from a Dockerfile', load: L.build },
   pull: { short: 'Download an image from a registry', load: L.pull },
@@ -90,6 +93,7 @@ export const COMMON: Record<string, Entry> = {
 };
 
 export const OTHER: Record<string, Entry> = {
+  attach: { short: 'Attach local standard input, output, and error streams to a running container', load: L.attach },
   create: { short: 'Create a new container', load: L.create },
   history: { short: 'Show the history of an image', load: L.history },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
@@ -126,7 +130,9 @@ export const MANAGEMENT: Record<string, Group> = {
   container: {
     short: 'Manage containers',
     commands: {
+      attach: OTHER.attach,
       create: OTHER.create,
+      exec: COMMON.exec,
       inspect: { short: 'Display detailed information on one or more containers', load: L.containerInspect },
       kill: OTHER.kill,
       logs: OTHER.logs,

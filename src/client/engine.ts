@@ -161,10 +161,13 @@ export class Engine {
    */
   hijack(p: string, query?: Query, body?: unknown): Promise<Socket | Readable> {
     return new Promise((resolve, reject) => {
+      // A JSON body goes with a Content-Length: the daemon reads it out of the upgraded stream.
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const sized: Record<string, string> = payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) };
       const req = this.request('POST', p, {
         query,
-        body,
-        headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
+        body: payload,
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...sized },
       });
       req.on('error', (err) => reject(this.connectError(err)));
       req.on('upgrade', (_res, socket, head) => {
@@ -178,7 +181,7 @@ export class Engine {
         }
         readAll(res).then((b) => reject(errorFromReply(res, b, this.apiVersion, p)), reject);
       });
-      sendBody(req, body, reject);
+      sendBody(req, payload, reject);
     });
   }
 

@@ -26,6 +26,7 @@ import { apiMountPoint, ociMount, ociTmpfsMounts, planMounts, rootfsPropagation,
 import { checkPropagationSource } from '../volume/mountinfo';
 import { copyDirContents, resolveInRoot } from '../volume/copy';
 import type { ContainerNetworking } from '../network/manager';
+import { StdinHub } from './stdio';
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -93,6 +94,8 @@ export class ContainerManager extends EventEmitter {
   private readonly live = new Map<string, Live>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private exitWatchers: fs.FSWatcher[] = [];
+  /** Containers' stdin connections to conmon (daemon/stdio.ts). */
+  readonly stdin = new StdinHub();
   private poll?: NodeJS.Timeout;
 
   constructor(
@@ -499,8 +502,10 @@ export class ContainerManager extends EventEmitter {
       live.follower = new LogFollower(p.log, offset, (e) => {
         for (const a of live.attachers) a(e);
       });
-      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, name: c.Name.slice(1) });
+      const stdin = !!c.Config.OpenStdin;
+      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin, name: c.Name.slice(1), leaveStdinOpen: keepsStdinOpen(c) });
       c.berth.conmonPid = conmonPid;
+      if (stdin) this.openStdin(c.Id, rt);
       await rt.start(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
       this.save(c);
@@ -604,7 +609,17 @@ export class ContainerManager extends EventEmitter {
     }
   }
 
+  /** Connects the container's stdin (daemon/stdio.ts); a failure loses stdin, not the container. */
+  private openStdin(id: string, rt: OciRuntime): void {
+    try {
+      this.stdin.open(id, rt.cfg.socketDir);
+    } catch (e) {
+      this.emit('error-log', e);
+    }
+  }
+
   private async cleanupRun(id: string, rt: OciRuntime | undefined): Promise<void> {
+    this.stdin.close(id);
     if (rt) {
       await rt.delete(id);
       fs.rmSync(rt.exitFile(id), { force: true });
@@ -854,6 +869,7 @@ export class ContainerManager extends EventEmitter {
           for (const a of live.attachers) a(e);
         });
         for (const mp of c.berth.mounts ?? []) if (mp.Type === 'volume') this.opts.volumes.restore(mp.Name, c.Id);
+        if (c.Config.OpenStdin && keepsStdinOpen(c)) this.openStdin(c.Id, rt);
         continue;
       }
       // Neither running nor an exit code: conmon died with it. Docker reports 255 then.
@@ -884,6 +900,15 @@ export class ContainerManager extends EventEmitter {
     if (this.poll) clearInterval(this.poll);
     for (const l of this.live.values()) l.follower?.stop();
   }
+}
+
+/**
+ * Whether conmon keeps the container's stdin open when berthd's connection goes (a daemon
+ * restart): all but StdinOnce without a TTY, the one case where the end of a client's input
+ * closes it (docker's semantics; daemon/stdio.ts).
+ */
+function keepsStdinOpen(c: ContainerRecord): boolean {
+  return !c.Config.StdinOnce || !!c.Config.Tty;
 }
 
 /** Config.Volumes: the image's and the request's, or null when there are none (as Docker). */

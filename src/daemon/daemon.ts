@@ -12,6 +12,8 @@ import type { DaemonConfig } from './config';
 import { ImageStore } from '../image/store';
 import { ImageService } from '../image/service';
 import { OciRuntime } from '../runtime/oci';
+import { ExecManager } from './exec';
+import { execRoutes } from '../api/routes/exec';
 import { ContainerManager } from './containers';
 import { ApiServer, Router } from '../api/server';
 import { systemRoutes } from '../api/routes/system';
@@ -41,6 +43,7 @@ export class Daemon {
   readonly store: ImageStore;
   readonly images: ImageService;
   readonly containers: ContainerManager;
+  readonly exec: ExecManager;
   readonly volumes: VolumeService;
   readonly network: NetworkManager;
   readonly distribution: Distribution;
@@ -110,6 +113,7 @@ export class Daemon {
       network: this.network,
     });
     this.network.attachContainers(this.containers);
+    this.exec = new ExecManager(this.containers, this.runtimes, config.execRoot);
     this.builder = new Builder({
       store: this.store,
       db: this.db,
@@ -165,6 +169,7 @@ export class Daemon {
     this.claimPidfile();
     await this.network.init();
     await this.containers.reconcile();
+    this.exec.sweep();
     await this.network.reconcile();
     this.containers.watchExits();
     const router = new Router();
@@ -174,6 +179,7 @@ export class Daemon {
     volumeRoutes(router, this);
     networkRoutes(router, this);
     buildRoutes(router, this);
+    execRoutes(router, this.exec);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;

@@ -43,7 +43,7 @@ function run(bin: string, args: string[], timeoutMs = 30_000): Promise<{ code: n
 }
 
 /** runc prints `time=... level=error msg="..."`; keep the message. */
-function runtimeMessage(stderr: string): string {
+export function runtimeMessage(stderr: string): string {
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(stderr);
   return (m ? m[1].replace(/\\"/g, '"') : stderr).trim();
 }
@@ -62,7 +62,7 @@ export class OciRuntime {
   }
 
   /** Spawns conmon and waits until the runtime has created the container; returns its pid. */
-  create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string }): Promise<{ pid: number; conmonPid: number }> {
+  create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string; leaveStdinOpen?: boolean }): Promise<{ pid: number; conmonPid: number }> {
     fs.rmSync(this.exitFile(id), { force: true });
     const conmonPidFile = path.join(bundle, 'conmon.pid');
     const args = [
@@ -82,6 +82,7 @@ export class OciRuntime {
     ];
     if (opts.tty) args.push('-t');
     if (opts.stdin) args.push('-i');
+    if (opts.stdin && opts.leaveStdinOpen) args.push('--leave-stdin-open');
     return new Promise((resolve, reject) => {
       const child = spawn(this.cfg.conmonPath, args, {
         stdio: ['ignore', 'ignore', 'pipe', 'pipe'],

@@ -14,6 +14,10 @@ export interface Native {
   setns(fd: number, nstype: number): void;
   unshare(flags: number): void;
   seqpacketConnect(path: string): number;
+  /** Connects a SEQPACKET socket; returns a SOCK_STREAM fd pumped to it by a thread (see the C file). */
+  seqpacketPump(path: string): number;
+  /** cfmakeraw on a terminal (see the C file for why libuv's raw mode is not enough). */
+  ttyMakeRaw(fd: number): void;
 }
 
 let loaded: Native | undefined;

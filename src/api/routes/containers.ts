@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { Router, Ctx } from '../server';
-import { boolParam, filtersParam, intParam, readJsonObject, sendJson, commonHeaders } from '../server';
+import { boolParam, filtersParam, intParam, readJsonObject, sendJson } from '../server';
+import { contentType, detachKeys, pipeInput, upgrade } from '../hijack';
+import { resizeTerminal } from '../../daemon/stdio';
 import { invalidArgument, notFound, conflict } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
 import type { ContainerRecord } from '../../daemon/containers';
@@ -82,7 +84,7 @@ function inspect(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: d.exec.idsOf(c.Id),
     HostConfig: c.HostConfig,
     GraphDriver: { Name: 'overlay2', Data: { LowerDir: lowers.join(':'), UpperDir: p.upper, MergedDir: p.rootfs, WorkDir: p.work } },
     Mounts: d.containers.mountPoints(c),
@@ -325,19 +327,30 @@ export function containerRoutes(r: Router, d: Daemon): void {
     if (c.State.Status === 'removing') throw conflict(`container ${c.Id} is being removed`);
     let write: (b: Buffer) => void;
     let end: () => void;
-    const contentType = tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+    const keys = detachKeys(q.get('detachKeys'));
+    let unsubscribe = (): void => undefined;
     if (ctx.upgrade) {
       const sock = ctx.upgrade.socket;
-      const hdrs = { ...commonHeaders(), 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' };
-      sock.write(`HTTP/1.1 101 UPGRADED\r\n${Object.entries(hdrs).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
+      upgrade(sock, tty);
       write = (b) => sock.write(b);
       end = () => sock.end();
       sock.on('error', () => undefined);
-      // stdin is not wired yet (a later issue): whatever the client sends is discarded.
-      sock.on('data', () => undefined);
+      if (boolParam(q, 'stdin') && c.Config.OpenStdin) {
+        pipeInput(sock, ctx.upgrade.head, tty, keys, {
+          write: (b) => M.stdin.write(c.Id, b),
+          // docker closes the container's stdin at the client's EOF only for StdinOnce without a TTY.
+          end: () => c.Config.StdinOnce && !tty && M.stdin.end(c.Id),
+          detach: () => {
+            unsubscribe();
+            sock.end();
+          },
+        });
+      } else {
+        sock.on('data', () => undefined);
+      }
     } else {
       const res = ctx.res as http.ServerResponse;
-      res.writeHead(200, { 'Content-Type': contentType });
+      res.writeHead(200, { 'Content-Type': contentType(tty) });
       res.flushHeaders();
       write = (b) => res.write(b);
       end = () => res.end();
@@ -345,7 +358,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
     const w = entryWriter(tty, false, write, streams);
     if (logs) for (const e of M.readLogs(c.Id, {}).entries) w(e);
     if (!stream) return end();
-    const unsubscribe = M.attach(c.Id, (e) => {
+    unsubscribe = M.attach(c.Id, (e) => {
       if (e === null) {
         unsubscribe();
         end();
@@ -355,4 +368,19 @@ export function containerRoutes(r: Router, d: Daemon): void {
     sock.on('close', unsubscribe);
   };
   r.add('POST', /^\/containers\/([^/]+)\/attach$/, attach);
+
+  r.add('POST', /^\/containers\/([^/]+)\/resize$/, (ctx) => {
+    const c = M.resolve(ctx.params[0]);
+    const h = intParam(ctx.query, 'h') ?? 0;
+    const w = intParam(ctx.query, 'w') ?? 0;
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    if (c.Config.Tty) {
+      try {
+        resizeTerminal(M.paths(c.Id).bundle, h, w);
+      } catch {
+        /* the container is exiting: nothing left to resize */
+      }
+    }
+    sendJson(ctx, 200);
+  });
 }

@@ -10,17 +10,22 @@ import type { Readable } from 'node:stream';
 import { demuxTo, readAll, type Engine } from '../../client/engine';
 import type { WaitResponse } from '../../client/types';
 import type { Cli } from '../cli';
+import { DEFAULT_DETACH_KEYS, EscapeFilter, parseDetachKeys } from '../../util/detach-keys';
 
 export interface AttachOptions {
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
+  /** --detach-keys (default ctrl-p,ctrl-q); scanned in TTY input, as the docker CLI does. */
+  detachKeys?: string;
 }
 
 export interface Attached {
-  /** Resolves when the container's output stream has ended and been copied out. */
+  /** Resolves when the output stream has ended and been copied out (or the user detached). */
   done: Promise<void>;
+  /** True once the detach keys were typed. */
+  detached(): boolean;
   /** Tears the stream down (start failed). */
   close(): void;
 }
@@ -33,26 +38,56 @@ export async function attach(cli: Cli, id: string, o: AttachOptions): Promise<At
     stdin: o.stdin || undefined,
     stdout: o.stdout || undefined,
     stderr: o.stderr || undefined,
+    detachKeys: o.detachKeys || undefined,
   });
+  return streamHijacked(cli, conn, o);
+}
+
+/**
+ * Copies a hijacked connection (attach or exec start): output to our stdout/stderr (raw with a
+ * TTY, demultiplexed without), our stdin to it. With a TTY on our side, the terminal is put in
+ * raw mode for the duration and always restored.
+ */
+export function streamHijacked(cli: Cli, conn: Socket | Readable, o: AttachOptions): Attached {
   const { out, err } = cli.streams;
+  const sock = conn as Socket;
   let restoreRaw: (() => void) | undefined;
+  let detached = false;
+  let detach: (() => void) | undefined;
+  const input = cli.streams.in;
+  const onInput = (chunk: Buffer): void => {
+    if (filter) {
+      const r = filter.push(chunk);
+      if (r.data.length) sock.write(r.data);
+      if (r.detached) detach?.();
+      return;
+    }
+    sock.write(chunk);
+  };
+  // Half-close: the container sees EOF on stdin and may still write output.
+  const onEnd = (): void => {
+    if (!detached && typeof sock.end === 'function') sock.end();
+  };
+  let filter: EscapeFilter | undefined;
   if (o.stdin) {
-    const input = cli.streams.in;
+    if (o.tty) filter = new EscapeFilter(parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS));
     if (o.tty && input.isTTY && input.setRawMode) {
       input.setRawMode(true);
       restoreRaw = () => input.setRawMode?.(false);
+      makeRaw(input.fd ?? 0);
     }
-    const sock = conn as Socket;
-    input.on('data', (chunk: Buffer) => sock.write(chunk));
-    input.on('end', () => {
-      // Half-close: the container sees EOF on stdin and may still write output.
-      if (typeof sock.end === 'function') sock.end();
-    });
+    input.on('data', onInput);
+    input.on('end', onEnd);
     input.resume();
   }
   let done: Promise<void>;
   if (o.tty) {
     done = new Promise((resolve, reject) => {
+      detach = () => {
+        detached = true;
+        sock.destroy();
+        resolve();
+      };
       conn.on('data', (c: Buffer) => out.write(c));
       conn.on('end', () => resolve());
       conn.on('close', () => resolve());
@@ -63,12 +98,17 @@ export async function attach(cli: Cli, id: string, o: AttachOptions): Promise<At
   }
   done = done.finally(() => {
     restoreRaw?.();
-    if (o.stdin) cli.streams.in.pause();
+    if (o.stdin) {
+      input.off('data', onInput);
+      input.off('end', onEnd);
+      input.pause();
+    }
   });
   return {
     done,
+    detached: () => detached,
     close: () => {
-      (conn as Socket).destroy();
+      sock.destroy();
     },
   };
 }
@@ -119,14 +159,16 @@ export function proxySignals(engine: Engine, id: string): () => void {
   };
 }
 
-/** Keeps the container's TTY the size of ours. Returns the undo. */
-export function monitorTtySize(cli: Cli, id: string): () => void {
+/** Keeps the container's (or exec session's) TTY the size of ours. Returns the undo. */
+export function monitorTtySize(cli: Cli, id: string, kind: 'containers' | 'exec' = 'containers'): () => void {
   const out = cli.streams.out;
   if (!out.isTTY) return () => undefined;
   const engine = cli.engine();
   const resize = (): void => {
-    if (!out.rows || !out.columns) return;
-    engine.post(`/containers/${encodeURIComponent(id)}/resize`, { h: out.rows, w: out.columns }).catch(() => undefined);
+    // Node updates rows/columns on SIGWINCH itself; read the size afresh in case it has not yet.
+    const [w, h] = (out as NodeJS.WriteStream).getWindowSize?.() ?? [out.columns, out.rows];
+    if (!h || !w) return;
+    engine.post(`/${kind}/${encodeURIComponent(id)}/resize`, { h, w }).catch(() => undefined);
   };
   resize();
   process.on('SIGWINCH', resize);
@@ -139,4 +181,17 @@ export function startErrorStatus(message: string): number {
   if (/executable file not found|no such file or directory|system cannot find the file specified/.test(m)) return 127;
   if (/permission denied|is a directory/.test(m)) return 126;
   return 125;
+}
+
+/**
+ * Completes libuv's raw mode (which keeps output processing) to docker's: without it, the
+ * container's "\r\n" reaches the screen as "\r\r\n". libuv restores the original settings.
+ */
+function makeRaw(fd: number): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for TTY sessions
+    (require('../../util/native') as typeof import('../../util/native')).native().ttyMakeRaw(fd);
+  } catch {
+    /* libuv's raw mode alone still works, with doubled carriage returns */
+  }
 }

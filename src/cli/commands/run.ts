@@ -7,6 +7,7 @@ import { attach, monitorTtySize, proxySignals, registerWait, startErrorStatus, t
 const RUN_FLAGS: FlagSpec[] = [
   { name: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },
   { name: 'sig-proxy', type: 'bool', default: true, description: 'Proxy received signals to the process' },
+  { name: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
   ...CONTAINER_FLAGS,
 ];
 
@@ -65,6 +66,7 @@ export const runCommand: CommandSpec = {
         stdout: !!body.AttachStdout,
         stderr: !!body.AttachStderr,
         tty: !!body.Tty,
+        detachKeys: f.string('detach-keys') || undefined,
       });
     } catch (err) {
       unproxy();
@@ -98,6 +100,12 @@ export const runCommand: CommandSpec = {
       unproxy();
       unresize();
       throw new StatusError(1, errorText(err));
+    }
+    if (attached.detached()) {
+      // ctrl-p ctrl-q: the container runs on; docker exits 0 without waiting for it.
+      unproxy();
+      unresize();
+      return 0;
     }
     const status = wait ? await wait.status().catch(() => 125) : 125;
     unproxy();

@@ -10,6 +10,7 @@ export const startCommand: CommandSpec = {
   flags: [
     { name: 'attach', short: 'a', type: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
     { name: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
+    { name: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
   ],
   async run(cli, f) {
     const engine = cli.engine();
@@ -21,7 +22,7 @@ export const startCommand: CommandSpec = {
       const stdin = f.bool('interactive') && !!c.Config?.OpenStdin;
       if (tty && stdin && !cli.streams.in.isTTY) throw new StatusError(1, 'the input device is not a TTY');
       const unproxy = f.bool('attach') && !tty ? proxySignals(engine, c.Id) : () => undefined;
-      const attached = await attach(cli, c.Id, { stdin, stdout: true, stderr: true, tty });
+      const attached = await attach(cli, c.Id, { stdin, stdout: true, stderr: true, tty, detachKeys: f.string('detach-keys') || undefined });
       const autoRemove = !!(c.HostConfig as { AutoRemove?: boolean } | undefined)?.AutoRemove;
       const wait = await registerWait(cli, c.Id, autoRemove ? 'removed' : 'next-exit');
       try {
@@ -40,6 +41,7 @@ export const startCommand: CommandSpec = {
         unproxy();
         unresize();
       }
+      if (attached.detached()) return 0;
       const status = await wait.status();
       return status;
     }

@@ -1,0 +1,100 @@
+/**
+ * Hijacked connections (`Upgrade: tcp`) as the docker CLI expects them: a 101 answer, then the
+ * raw stream (TTY) or Docker frames (no TTY) one way and raw stdin the other. Input of a TTY
+ * session is scanned for the detach keys.
+ */
+import type { Duplex } from 'node:stream';
+import { commonHeaders } from './server';
+import { invalidArgument } from '../core/errors';
+import { DEFAULT_DETACH_KEYS, EscapeFilter, parseDetachKeys } from '../util/detach-keys';
+
+export function contentType(tty: boolean): string {
+  return tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+}
+
+/** Answers 101 on an upgraded connection. */
+export function upgrade(sock: Duplex, tty: boolean): void {
+  const hdrs = { ...commonHeaders(), 'Content-Type': contentType(tty), Connection: 'Upgrade', Upgrade: 'tcp' };
+  sock.write(`HTTP/1.1 101 UPGRADED\r\n${Object.entries(hdrs).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
+}
+
+/** Validates a `detachKeys` value early (400 before the stream starts). */
+export function detachKeys(spec: string | null | undefined): Buffer {
+  try {
+    return parseDetachKeys(spec || DEFAULT_DETACH_KEYS);
+  } catch (e) {
+    throw invalidArgument((e as Error).message);
+  }
+}
+
+export interface InputSink {
+  write(b: Buffer): void;
+  /** The client closed its sending side (or the connection). */
+  end(): void;
+  /** The detach keys were typed. */
+  detach(): void;
+}
+
+/** Copies the client's input into the sink; with a TTY, the detach keys end the session. */
+export function pipeInput(sock: Duplex, head: Buffer | undefined, tty: boolean, keys: Buffer, sink: InputSink): void {
+  const filter = tty ? new EscapeFilter(keys) : undefined;
+  let done = false;
+  const onData = (b: Buffer): void => {
+    if (done) return;
+    if (!filter) return sink.write(b);
+    const r = filter.push(b);
+    if (r.data.length) sink.write(r.data);
+    if (r.detached) {
+      done = true;
+      sink.detach();
+    }
+  };
+  if (head?.length) onData(head);
+  sock.on('data', onData);
+  sock.once('end', () => {
+    if (!done) sink.end();
+    done = true;
+  });
+  sock.once('close', () => {
+    if (!done) sink.end();
+    done = true;
+  });
+}
+
+/**
+ * The JSON body of an upgraded request (exec start): Node hands the bytes after the headers
+ * to the upgrade handler, body included. Returns the body and what followed it (stdin).
+ */
+export async function upgradeBody(sock: Duplex, head: Buffer, contentLength: number): Promise<{ body: Record<string, any>; rest: Buffer }> {
+  let buf = head;
+  if (buf.length < contentLength) {
+    buf = await new Promise<Buffer>((resolve, reject) => {
+      const chunks = [buf];
+      let len = buf.length;
+      const onData = (b: Buffer): void => {
+        chunks.push(b);
+        len += b.length;
+        if (len >= contentLength) {
+          sock.off('data', onData);
+          sock.off('end', onEnd);
+          sock.pause();
+          resolve(Buffer.concat(chunks));
+        }
+      };
+      const onEnd = (): void => reject(invalidArgument('request body ended early'));
+      sock.on('data', onData);
+      sock.once('end', onEnd);
+    });
+  }
+  const text = buf.subarray(0, contentLength).toString('utf8').trim();
+  let body: unknown = {};
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      throw invalidArgument(`invalid JSON in request body: ${(e as Error).message}`);
+    }
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('request body must be a JSON object');
+  return { body: body as Record<string, any>, rest: buf.subarray(contentLength) };
+}
