@@ -747,12 +747,15 @@ export class ContainerManager extends EventEmitter {
     c.RestartCount = 0;
   }
 
-  /** Resolves true once conmon has written the exit file. */
+  /**
+   * Resolves true once conmon has written the exit file, or the exit has been handled already
+   * (outside the lock, the exit watcher may record it and remove the file between two looks).
+   */
   private waitExitFile(id: string, rt: OciRuntime): { promise: Promise<boolean>; cancel(): void } {
     let timer: NodeJS.Timeout | undefined;
     const promise = new Promise<boolean>((resolve) => {
       const check = (): void => {
-        if (rt.readExit(id) !== undefined) resolve(true);
+        if (rt.readExit(id) !== undefined || !this.get(id)?.State.Running) resolve(true);
         else timer = setTimeout(check, 20);
       };
       check();

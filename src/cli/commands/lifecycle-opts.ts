@@ -51,13 +51,12 @@ export function healthConfig(f: ParsedFlags): Record<string, unknown> | undefine
   if (!any) return undefined;
   for (const n of HEALTH_DURATIONS) if (f.duration(n) < 0) throw new Error(`--${n} cannot be negative`);
   if (f.int('health-retries') < 0) throw new Error('--health-retries cannot be negative');
+  // Zero values are left out, as Go's omitempty does.
   const hc: Record<string, unknown> = {};
   if (f.string('health-cmd')) hc.Test = ['CMD-SHELL', f.string('health-cmd')];
-  hc.Interval = f.duration('health-interval');
-  hc.Timeout = f.duration('health-timeout');
-  hc.StartPeriod = f.duration('health-start-period');
-  hc.StartInterval = f.duration('health-start-interval');
-  hc.Retries = f.int('health-retries');
+  const fields = { Interval: 'health-interval', Timeout: 'health-timeout', StartPeriod: 'health-start-period', StartInterval: 'health-start-interval' };
+  for (const [k, flag] of Object.entries(fields)) if (f.duration(flag)) hc[k] = f.duration(flag);
+  if (f.int('health-retries')) hc.Retries = f.int('health-retries');
   return hc;
 }
 
@@ -66,7 +65,7 @@ export function applyLifeOptions(f: ParsedFlags, body: ContainerCreateBody): voi
   const policy = parseRestartPolicy(f.string('restart'));
   const hc = (body.HostConfig ??= {}) as Record<string, unknown>;
   if (policy) {
-    if (hc.AutoRemove && policy.Name !== 'no') throw new Error('Conflicting options: --restart and --rm');
+    if (hc.AutoRemove && policy.Name !== 'no') throw new Error('conflicting options: cannot specify both --restart and --rm');
     hc.RestartPolicy = policy;
   }
   const health = healthConfig(f);
