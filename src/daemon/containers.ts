@@ -448,6 +448,7 @@ export class ContainerManager extends EventEmitter {
     return this.withLock(c0.Id, async () => {
       const c = this.get(c0.Id);
       if (!c) throw notFound(`No such container: ${ref}`);
+      if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
       if (c.State.Running) throw notModified();
       if (c.State.Status === 'removing') throw conflict(`container ${c.Id} is marked for removal and cannot be started`);
       this.resetRestartPolicy(c);

@@ -57,8 +57,8 @@ export function imageRoutes(r: Router, d: Daemon): void {
       const name = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
       const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
       const send = lazyJsonStream(ctx);
-      const id = await d.distribution.pull(name, { platform: q.get('platform') || undefined, auth }, send);
-      d.emitEvent('image', 'pull', id, { name });
+      await d.distribution.pull(name, { platform: q.get('platform') || undefined, auth }, send);
+      d.emitEvent('image', 'pull', familiarTagged(name), { name: familiarTagged(name) });
       send.end();
       return;
     }
@@ -69,7 +69,8 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
     const send = lazyJsonStream(ctx);
     await d.distribution.push(ctx.params[0], { tag: ctx.query.get('tag') || undefined, auth }, send);
-    d.emitEvent('image', 'push', ctx.params[0], {});
+    const pushed = familiarTagged(ctx.query.get('tag') ? `${ctx.params[0]}:${ctx.query.get('tag')}` : ctx.params[0]);
+    d.emitEvent('image', 'push', pushed, { name: pushed });
     send.end();
   });
 
