@@ -263,6 +263,14 @@ describe('events, restart policies, health checks, pause', { skip }, () => {
     await waitFor(() => inspect('pk', '{{.State.Status}}') === 'exited', 10_000, 'killed');
     assert.equal(inspect('pk', '{{.State.ExitCode}} {{.State.Paused}}'), '137 false');
     ok(d.docker(['rm', 'pk']));
+    // start of a paused container is refused; rm -f takes it.
+    ok(d.docker(['run', '-d', '--name', 'pk2', 'busybox', 'sleep', '1000']));
+    ok(d.docker(['pause', 'pk2']));
+    const st = await d.request('POST', '/containers/pk2/start');
+    assert.equal(st.status, 409);
+    assert.match(st.body, /cannot start a paused container, try unpause instead/);
+    ok(d.docker(['rm', '-f', 'pk2']));
+    assert.equal(d.docker(['inspect', 'pk2']).code, 1);
   });
 
   test('after a daemon restart: always comes back, unless-stopped only if not stopped by the user', async () => {
