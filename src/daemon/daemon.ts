@@ -128,7 +128,13 @@ export class Daemon {
       this.emitEvent(e.Type, e.Action, e.id, attrs);
     });
     this.containers.on('error-log', (e: Error) => this.log('error', e.stack ?? e.message));
-    this.health = new HealthMonitor(this.containers, runtimeProbe((c) => this.runtimes[c.berth.runtime]));
+    this.health = new HealthMonitor(
+      this.containers,
+      runtimeProbe(
+        (c) => this.runtimes[c.berth.runtime],
+        (c, action, attrs) => this.containers.emit('event', { Type: 'container', Action: action, id: c.Id, c, attrs }),
+      ),
+    );
   }
 
   emitEvent(type: string, action: string, id: string, attrs: Record<string, string>): void {

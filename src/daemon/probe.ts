@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContainerRecord } from './containers';
 import type { OciRuntime } from '../runtime/oci';
+import { randomHex } from '../util/digest';
 
 export interface ProbeResult {
   exitCode: number;
@@ -43,17 +44,24 @@ class LimitedBuffer {
   }
 }
 
+/** Reports the exec_create / exec_start / exec_die events Docker logs for each probe. */
+export type ExecEvents = (c: ContainerRecord, action: string, attrs: Record<string, string>) => void;
+
 /** A ProbeRunner on the OCI runtime that runs the container. */
-export function runtimeProbe(runtimeOf: (c: ContainerRecord) => OciRuntime): ProbeRunner {
+export function runtimeProbe(runtimeOf: (c: ContainerRecord) => OciRuntime, events: ExecEvents = () => undefined): ProbeRunner {
   return (c, argv, timeoutMs) =>
     new Promise((resolve) => {
       const rt = runtimeOf(c);
+      const execID = randomHex(32);
+      events(c, `exec_create: ${argv.join(' ')}`, { execID });
+      events(c, `exec_start: ${argv.join(' ')}`, { execID });
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-probe-'));
       const pidFile = path.join(tmp, 'pid');
       const out = new LimitedBuffer();
-      const child = spawn(rt.cfg.path, ['--root', rt.cfg.stateRoot, 'exec', '--pid-file', pidFile, c.Id, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // One pipe for stdout and stderr (runc hands its own to the process), so the output keeps its order.
+      const args = [rt.cfg.path, '--root', rt.cfg.stateRoot, 'exec', '--pid-file', pidFile, c.Id, ...argv];
+      const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
       child.stdout.on('data', (d: Buffer) => out.write(d));
-      child.stderr.on('data', (d: Buffer) => out.write(d));
       let timedOut = false;
       let hardKill: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
@@ -73,6 +81,7 @@ export function runtimeProbe(runtimeOf: (c: ContainerRecord) => OciRuntime): Pro
         clearTimeout(timer);
         if (hardKill) clearTimeout(hardKill);
         fs.rmSync(tmp, { recursive: true, force: true });
+        events(c, 'exec_die', { execID, exitCode: String(code) });
         resolve({ exitCode: code, output: out.toString(), timedOut });
       };
       child.on('error', (e) => {

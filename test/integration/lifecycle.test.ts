@@ -191,6 +191,9 @@ describe('events, restart policies, health checks, pause', { skip }, () => {
     const ev = ok(d.docker(['events', '--since', since, '--until', stamp(), '--filter', 'event=health_status', '--format', '{{.Actor.Attributes.name}} {{.Action}}']));
     assert.ok(ev.includes('unh health_status: unhealthy\n'), ev);
     assert.ok(ev.includes('hok health_status: healthy\n'), ev);
+    // Each probe is an exec, with Docker's exec events.
+    const ex = ok(d.docker(['events', '--since', since, '--until', stamp(), '--filter', 'container=unh', '--filter', 'event=exec_start', '--filter', 'event=exec_die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']));
+    assert.match(ex, /^exec_start: \/bin\/sh -c false <no value>\nexec_die 1\n/, ex);
     // A container without a health check has no Health; --no-healthcheck gives Test NONE.
     ok(d.docker(['run', '-d', '--name', 'hnone', '--no-healthcheck', 'busybox', 'sleep', '1000']));
     assert.equal(inspect('hnone', '{{json .State.Health}}'), 'null');
