@@ -95,14 +95,13 @@ export const COMMON: Record<string, Entry> = {
 export const OTHER: Record<string, Entry> = {
   create: { short: 'Create a new container', load: L.create },
   events: { short: 'Get real time events from the server', load: L.events },
-  pause: { short: 'Pause all processes within one or more containers', load: L.pause },
-  unpause: { short: 'Unpause all processes within one or more containers', load: L.unpause },
   history: { short: 'Show the history of an image', load: L.history },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
   inspect: { short: 'Return low-level information on berth objects', load: L.inspect },
   kill: { short: 'Kill one or more running containers', load: L.kill },
   load: { short: 'Load an image from a tar archive or STDIN', load: L.load },
   logs: { short: 'Fetch the logs of a container', load: L.logs },
+  pause: { short: 'Pause all processes within one or more containers', load: L.pause },
   port: { short: 'List port mappings or a specific mapping for the container', load: L.port },
   rename: { short: 'Rename a container', load: L.rename },
   restart: { short: 'Restart one or more containers', load: L.restart },
@@ -112,6 +111,7 @@ export const OTHER: Record<string, Entry> = {
   start: { short: 'Start one or more stopped containers', load: L.start },
   stop: { short: 'Stop one or more running containers', load: L.stop },
   tag: { short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: L.tag },
+  unpause: { short: 'Unpause all processes within one or more containers', load: L.unpause },
   wait: { short: 'Block until one or more containers stop, then print their exit codes', load: L.wait },
 };
 

@@ -25,7 +25,6 @@ import { VolumeService } from '../volume/local';
 import { volumeRoutes } from '../api/routes/volumes';
 import { NetworkManager } from '../network/manager';
 import { networkRoutes } from '../api/routes/networks';
-
 import { EventBus, makeEvent } from './events';
 import { eventRoutes } from '../api/routes/events';
 import { HealthMonitor } from './health';
