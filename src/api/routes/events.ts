@@ -33,13 +33,17 @@ export function eventRoutes(r: Router, d: Daemon): void {
     const sub = d.events.subscribe(since, until, (e) => eventMatches(filters, e), (e) => res.write(eventJSON(e) + '\n'));
     for (const e of sub.buffered) res.write(eventJSON(e) + '\n');
     let timer: NodeJS.Timeout | undefined;
+    let finished = false;
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
       sub.cancel();
       if (timer) clearTimeout(timer);
       res.end();
     };
     if (onlyPast) return finish();
     if (until !== undefined) timer = setTimeout(finish, Number((until - now) / 1_000_000n) + 1);
-    ctx.req.socket.on('close', finish);
+    // The client went away (or the reply ended): no more events for it.
+    res.on('close', finish);
   });
 }
