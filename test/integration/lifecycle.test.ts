@@ -194,6 +194,12 @@ describe('events, restart policies, health checks, pause', { skip }, () => {
     // Each probe is an exec, with Docker's exec events.
     const ex = ok(d.docker(['events', '--since', since, '--until', stamp(), '--filter', 'container=unh', '--filter', 'event=exec_start', '--filter', 'event=exec_die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']));
     assert.match(ex, /^exec_start: \/bin\/sh -c false <no value>\nexec_die 1\n/, ex);
+    // Failures within the start period do not count while the container is still starting.
+    ok(d.docker(['run', '-d', '--name', 'hsp', '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1', '--health-start-period', '6s', 'busybox', 'sleep', '1000']));
+    await sleep(2500);
+    assert.equal(inspect('hsp', '{{.State.Health.Status}} {{.State.Health.FailingStreak}}'), 'starting 0');
+    await waitFor(() => inspect('hsp', '{{.State.Health.Status}}') === 'unhealthy', 20_000, 'unhealthy after the start period');
+    ok(d.docker(['rm', '-f', 'hsp']));
     // A container without a health check has no Health; --no-healthcheck gives Test NONE.
     ok(d.docker(['run', '-d', '--name', 'hnone', '--no-healthcheck', 'busybox', 'sleep', '1000']));
     assert.equal(inspect('hnone', '{{json .State.Health}}'), 'null');
