@@ -27,6 +27,8 @@ import { checkPropagationSource } from '../volume/mountinfo';
 import { copyDirContents, resolveInRoot } from '../volume/copy';
 import type { ContainerNetworking } from '../network/manager';
 import { StdinHub } from './stdio';
+import { RestartTracker, restartPolicyOf } from './restart';
+import { mergeHealthcheck, type HealthState } from './health';
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -40,6 +42,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -54,7 +57,7 @@ export interface ContainerRecord {
   Config: Record<string, any>;
   HostConfig: Record<string, any>;
   /** berth's own bookkeeping (not in Docker's inspect). */
-  berth: { chain: string[]; conmonPid: number; runtime: string; mounts?: MountPoint[] };
+  berth: { chain: string[]; conmonPid: number; runtime: string; mounts?: MountPoint[]; manuallyStopped?: boolean };
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -97,6 +100,8 @@ export class ContainerManager extends EventEmitter {
   /** Containers' stdin connections to conmon (daemon/stdio.ts). */
   readonly stdin = new StdinHub();
   private poll?: NodeJS.Timeout;
+  /** Restart policies' back-off and cancellation (restart.ts). */
+  readonly restarts = new RestartTracker();
 
   constructor(
     private readonly db: DB,
@@ -215,6 +220,8 @@ export class ContainerManager extends EventEmitter {
       }
     }
     const labels = { ...(ic.Labels ?? {}), ...((body.Labels as Record<string, string>) ?? {}) };
+    const healthcheck = mergeHealthcheck(body.Healthcheck, ic.Healthcheck);
+    const restartPolicy = restartPolicyOf(hc);
     const config: Record<string, any> = {
       Hostname: body.Hostname || id.slice(0, 12),
       Domainname: body.Domainname ?? '',
@@ -227,6 +234,7 @@ export class ContainerManager extends EventEmitter {
       StdinOnce: !!body.StdinOnce,
       Env: mergeEnv(ic.Env ?? [], (body.Env as string[]) ?? []).filter((e) => e !== DEFAULT_PATH_ENV || (ic.Env ?? []).includes(e) || (body.Env ?? []).includes(e)),
       Cmd: cmd,
+      ...(healthcheck ? { Healthcheck: healthcheck } : {}),
       Image: body.Image,
       Volumes: mergeVolumes(ic.Volumes, body.Volumes),
       WorkingDir: body.WorkingDir || ic.WorkingDir || '',
@@ -246,7 +254,7 @@ export class ContainerManager extends EventEmitter {
       VolumesFrom: hc.VolumesFrom ?? null,
       NetworkMode: netMode,
       PortBindings: hc.PortBindings ?? {},
-      RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: restartPolicy,
       AutoRemove: !!hc.AutoRemove,
       Runtime: runtime,
       Dns: hc.Dns ?? [],
@@ -443,8 +451,10 @@ export class ContainerManager extends EventEmitter {
     return this.withLock(c0.Id, async () => {
       const c = this.get(c0.Id);
       if (!c) throw notFound(`No such container: ${ref}`);
+      if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
       if (c.State.Running) throw notModified();
       if (c.State.Status === 'removing') throw conflict(`container ${c.Id} is marked for removal and cannot be started`);
+      this.resetRestartPolicy(c);
       await this.startLocked(c);
     });
   }
@@ -507,7 +517,7 @@ export class ContainerManager extends EventEmitter {
       c.berth.conmonPid = conmonPid;
       if (stdin) this.openStdin(c.Id, rt);
       await rt.start(c.Id);
-      c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
+      c.State = { ...c.State, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
       this.save(c);
       this.emit('event', { Type: 'container', Action: 'start', id: c.Id, c });
       // The exit may already have happened (short-lived commands).
@@ -520,6 +530,7 @@ export class ContainerManager extends EventEmitter {
         ...c.State,
         Status: c.State.StartedAt === ZERO_TIME ? 'created' : 'exited',
         Running: false,
+        Restarting: false,
         Pid: 0,
         Error: msg,
         ExitCode: e instanceof StartError ? e.exitCode : 128,
@@ -597,14 +608,21 @@ export class ContainerManager extends EventEmitter {
     live?.follower?.flush();
     live?.follower?.stop();
     if (live) live.follower = undefined;
-    c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    // The restart policy decides between exited and restarting (which counts as running, as in Docker).
+    const delay = this.restarts.onExit(c, code);
+    const restarting = delay !== undefined;
+    const execDuration = String(Math.floor((Date.now() - Date.parse(c.State.StartedAt)) / 1000));
+    c.State = { ...c.State, Status: restarting ? 'restarting' : 'exited', Running: restarting, Paused: false, Restarting: restarting, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    if (restarting) c.RestartCount++;
     this.save(c);
     this.releaseMounts(id, true);
     await this.cleanupRun(id, rt);
     this.finishAttachers(id);
-    this.emit('event', { Type: 'container', Action: 'die', id, c, attrs: { exitCode: String(code) } });
+    this.emit('event', { Type: 'container', Action: 'die', id, c, attrs: { exitCode: String(code), execDuration } });
     this.resolveWaiters(id, code, ['next-exit', 'not-running']);
-    if (c.HostConfig.AutoRemove) {
+    if (restarting) {
+      this.restarts.schedule(id, delay, () => this.policyRestart(id));
+    } else if (c.HostConfig.AutoRemove) {
       await this.removeLocked(c, { volumes: true });
     }
   }
@@ -659,10 +677,16 @@ export class ContainerManager extends EventEmitter {
     const c = this.get(id);
     if (!c) return;
     if (!c.State.Running) throw notModified();
+    this.stoppedByUser(c, true);
     const rt = this.opts.runtimes[c.berth.runtime];
     const sig = opts.signal || (c.Config.StopSignal as string) || 'SIGTERM';
     const timeout = opts.timeout ?? (c.Config.StopTimeout as number | undefined) ?? 10;
     this.emit('event', { Type: 'container', Action: 'kill', id, c, attrs: { signal: String(signalNumber(sig)) } });
+    if (c.State.Restarting) {
+      this.endRestarting(c);
+      this.emit('event', { Type: 'container', Action: 'stop', id, c });
+      return;
+    }
     const exited = this.waitExitFile(id, rt);
     await this.signal(c, sig);
     if (timeout < 0 || !(await withTimeout(exited.promise, timeout * 1000))) {
@@ -679,6 +703,15 @@ export class ContainerManager extends EventEmitter {
 
   private async signal(c: ContainerRecord, sig: string): Promise<void> {
     const n = signalNumber(sig);
+    await this.sendSignal(c, n);
+    // A paused container is thawed for its stop signal or SIGKILL, so that it can act on it (Docker's kill).
+    if (c.State.Paused && (n === 9 || n === this.stopSignal(c))) {
+      await this.opts.runtimes[c.berth.runtime].resume(c.Id).catch((e) => this.emit('error-log', e));
+      this.setPaused(c.Id, false);
+    }
+  }
+
+  private async sendSignal(c: ContainerRecord, n: number): Promise<void> {
     if (c.State.Pid > 0) {
       try {
         process.kill(c.State.Pid, n);
@@ -690,12 +723,55 @@ export class ContainerManager extends EventEmitter {
     await this.opts.runtimes[c.berth.runtime].kill(c.Id, String(n));
   }
 
-  /** Resolves true once conmon has written the exit file. */
+  private stopSignal(c: ContainerRecord): number {
+    return signalNumber((c.Config.StopSignal as string) || 'SIGTERM');
+  }
+
+  /**
+   * A stop or kill from the user: with the stop signal or SIGKILL, the restart policy is off
+   * until the next manual start; `unless-stopped` remembers it (not when berthd shuts down).
+   */
+  private stoppedByUser(c: ContainerRecord, cancelPolicy: boolean): void {
+    if (cancelPolicy) this.restarts.cancel(c.Id);
+    if (this.restarts.shuttingDown) return;
+    c.berth.manuallyStopped = true;
+    this.save(c);
+  }
+
+  /** A restarting container that is stopped before its restart: it stays exited. */
+  private endRestarting(c: ContainerRecord): void {
+    this.restarts.cancel(c.Id);
+    c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false };
+    this.save(c);
+    this.resolveWaiters(c.Id, c.State.ExitCode, ['next-exit', 'not-running']);
+  }
+
+  /** The run a restart policy asked for, once its back-off has passed. */
+  private policyRestart(id: string): Promise<void> {
+    return this.withLock(id, async () => {
+      const c = this.get(id);
+      if (c?.State.Restarting) await this.startLocked(c);
+    }).catch((e: unknown) => {
+      this.emit('error-log', e);
+    });
+  }
+
+  /** A manual start: the policy is active again, with a fresh count and back-off (Docker's ResetRestartManager). */
+  private resetRestartPolicy(c: ContainerRecord): void {
+    this.restarts.reset(c.Id);
+    c.berth.manuallyStopped = false;
+    c.RestartCount = 0;
+  }
+
+  /**
+   * Resolves true once conmon has written the exit file, or the exit has been handled already
+   * (outside the lock, the exit watcher may record it and remove the file between two looks).
+   */
   private waitExitFile(id: string, rt: OciRuntime): { promise: Promise<boolean>; cancel(): void } {
     let timer: NodeJS.Timeout | undefined;
     const promise = new Promise<boolean>((resolve) => {
       const check = (): void => {
-        if (rt.readExit(id) !== undefined) resolve(true);
+        if (rt.readExit(id) !== undefined || !this.get(id)?.State.Running) resolve(true);
         else timer = setTimeout(check, 20);
       };
       check();
@@ -710,10 +786,17 @@ export class ContainerManager extends EventEmitter {
       const c = this.get(c0.Id);
       if (!c) throw notFound(`No such container: ${ref}`);
       if (!c.State.Running) throw conflict(`Cannot kill container: ${c.Id}: Container ${c.Id} is not running`);
+      const ending = n === 9 || n === this.stopSignal(c);
+      this.stoppedByUser(c, ending);
       this.emit('event', { Type: 'container', Action: 'kill', id: c.Id, c, attrs: { signal: String(n) } });
+      if (c.State.Restarting) {
+        if (ending) this.endRestarting(c);
+        return false;
+      }
       await this.signal(c, String(n));
-    }).then(() => {
-      if (n === 9) {
+      return true;
+    }).then((signalled) => {
+      if (n === 9 && signalled) {
         // Report the exit before answering, as Docker does for SIGKILL.
         const rt = this.opts.runtimes[c0.berth.runtime];
         const w = this.waitExitFile(c0.Id, rt);
@@ -735,10 +818,53 @@ export class ContainerManager extends EventEmitter {
       if (c.State.Running) await this.stopLocked(c.Id, { timeout });
       const fresh = this.get(c0.Id);
       if (!fresh) throw notFound(`No such container: ${ref}`);
-      fresh.RestartCount = 0;
+      this.resetRestartPolicy(fresh);
       await this.startLocked(fresh);
       this.emit('event', { Type: 'container', Action: 'restart', id: c.Id, c: fresh });
     });
+  }
+
+  // ---- pause ----
+
+  /** Freezes the container's processes (the runtime's freezer cgroup). */
+  pause(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+      if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+      if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
+      await this.opts.runtimes[c.berth.runtime].pause(c.Id);
+      this.setPaused(c.Id, true);
+    });
+  }
+
+  unpause(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      if (!c.State.Paused) throw new BerthError('internal', `Container ${c.Id} is not paused`);
+      await this.opts.runtimes[c.berth.runtime].resume(c.Id);
+      this.setPaused(c.Id, false);
+    });
+  }
+
+  private setPaused(id: string, paused: boolean): void {
+    const c = this.get(id);
+    if (!c || c.State.Paused === paused) return;
+    c.State = { ...c.State, Status: paused ? 'paused' : 'running', Paused: paused };
+    this.save(c);
+    this.emit('event', { Type: 'container', Action: paused ? 'pause' : 'unpause', id, c });
+  }
+
+  /** Changes a container's record (side modules such as health checks); `fn` returns false to leave it. */
+  update(id: string, fn: (c: ContainerRecord) => boolean): ContainerRecord | undefined {
+    const c = this.get(id);
+    if (!c || !fn(c)) return undefined;
+    this.save(c);
+    return c;
   }
 
   // ---- wait ----
@@ -759,10 +885,12 @@ export class ContainerManager extends EventEmitter {
     return this.withLock(c0.Id, async () => {
       const c = this.get(c0.Id);
       if (!c) throw notFound(`No such container: ${ref}`);
-      if (c.State.Running) {
-        if (!opts.force) {
-          throw conflict(`cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`);
-        }
+      if (c.State.Running && !opts.force) {
+        throw conflict(`cannot remove container "${c.Name}": container is ${c.State.Status}: stop the container before removing or force remove`);
+      }
+      this.restarts.cancel(c.Id);
+      if (c.State.Restarting) this.endRestarting(c);
+      else if (c.State.Running) {
         const rt = this.opts.runtimes[c.berth.runtime];
         const exited = this.waitExitFile(c.Id, rt);
         await this.signal(c, 'SIGKILL');
@@ -791,6 +919,7 @@ export class ContainerManager extends EventEmitter {
         if (!(e instanceof BerthError && e.kind === 'conflict')) this.emit('error-log', e);
       }
     }
+    this.restarts.forget(c.Id);
     this.emit('event', { Type: 'container', Action: 'destroy', id: c.Id, c });
     this.resolveWaiters(c.Id, c.State.ExitCode, ['removed', 'next-exit', 'not-running']);
     this.live.get(c.Id)?.follower?.stop();
@@ -873,7 +1002,7 @@ export class ContainerManager extends EventEmitter {
         continue;
       }
       // Neither running nor an exit code: conmon died with it. Docker reports 255 then.
-      c.State = { ...c.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString() };
+      c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false, Paused: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString() };
       this.save(c);
       await this.cleanupRun(c.Id, rt);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c, { volumes: true });
@@ -885,6 +1014,7 @@ export class ContainerManager extends EventEmitter {
 
   /** Stops every running container (daemon shutdown without live restore). */
   async stopAll(timeoutCap: number): Promise<void> {
+    this.restarts.shuttingDown = true;
     await Promise.all(
       this.all()
         .filter((c) => c.State.Running)
@@ -898,6 +1028,7 @@ export class ContainerManager extends EventEmitter {
   close(): void {
     for (const w of this.exitWatchers) w.close();
     if (this.poll) clearInterval(this.poll);
+    this.restarts.close();
     for (const l of this.live.values()) l.follower?.stop();
   }
 }

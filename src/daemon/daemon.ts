@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { openDb, type DB } from './db';
 import type { DaemonConfig } from './config';
 import { ImageStore } from '../image/store';
@@ -28,15 +27,12 @@ import { VolumeService } from '../volume/local';
 import { volumeRoutes } from '../api/routes/volumes';
 import { NetworkManager } from '../network/manager';
 import { networkRoutes } from '../api/routes/networks';
-
-export interface DaemonEvent {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  scope: 'local';
-  time: number;
-  timeNano: number;
-}
+import { EventBus, makeEvent } from './events';
+import { eventRoutes } from '../api/routes/events';
+import { HealthMonitor } from './health';
+import { startOnBoot } from './restart';
+import { runtimeProbe } from './probe';
+export type { DaemonEvent } from './events';
 
 export class Daemon {
   readonly db: DB;
@@ -49,7 +45,8 @@ export class Daemon {
   readonly distribution: Distribution;
   readonly builder: Builder;
   readonly runtimes: Record<string, OciRuntime>;
-  readonly events = new EventEmitter();
+  readonly events = new EventBus();
+  readonly health: HealthMonitor;
   readonly id: string;
   private api?: ApiServer;
   private sockets: string[] = [];
@@ -134,12 +131,17 @@ export class Daemon {
       this.emitEvent(e.Type, e.Action, e.id, attrs);
     });
     this.containers.on('error-log', (e: Error) => this.log('error', e.stack ?? e.message));
+    this.health = new HealthMonitor(
+      this.containers,
+      runtimeProbe(
+        (c) => this.runtimes[c.berth.runtime],
+        (c, action, attrs) => this.containers.emit('event', { Type: 'container', Action: action, id: c.Id, c, attrs }),
+      ),
+    );
   }
 
   emitEvent(type: string, action: string, id: string, attrs: Record<string, string>): void {
-    const now = Date.now();
-    const ev: DaemonEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attrs }, scope: 'local', time: Math.floor(now / 1000), timeNano: now * 1e6 };
-    this.events.emit('event', ev);
+    this.events.publish(makeEvent(type, action, id, attrs));
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void {
@@ -172,6 +174,8 @@ export class Daemon {
     this.exec.sweep();
     await this.network.reconcile();
     this.containers.watchExits();
+    this.health.resumeAll();
+    await startOnBoot(this.containers);
     const router = new Router();
     systemRoutes(router, this);
     imageRoutes(router, this);
@@ -180,6 +184,7 @@ export class Daemon {
     networkRoutes(router, this);
     buildRoutes(router, this);
     execRoutes(router, this.exec);
+    eventRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;
@@ -215,6 +220,7 @@ export class Daemon {
   async shutdown(): Promise<void> {
     this.log('info', 'Processing signal: shutting down');
     if (this.api) await Promise.race([this.api.close(), new Promise((r) => setTimeout(r, 2000))]);
+    this.health.close();
     if (!this.config.liveRestore) await this.containers.stopAll(this.config.shutdownTimeout);
     this.containers.close();
     if (!this.config.liveRestore) this.volumes.sweep(true);

@@ -140,6 +140,17 @@ export class OciRuntime {
     }
   }
 
+  /** Freezes (pause) or thaws (resume) the container's processes. */
+  async pause(id: string): Promise<void> {
+    const r = await run(this.cfg.path, [...this.runtimeArgs(), 'pause', id]);
+    if (r.code !== 0) throw new BerthError('internal', `Cannot pause container ${id}: ${runtimeMessage(r.stderr)}`);
+  }
+
+  async resume(id: string): Promise<void> {
+    const r = await run(this.cfg.path, [...this.runtimeArgs(), 'resume', id]);
+    if (r.code !== 0) throw new BerthError('internal', `Cannot unpause container ${id}: ${runtimeMessage(r.stderr)}`);
+  }
+
   async delete(id: string): Promise<void> {
     await run(this.cfg.path, [...this.runtimeArgs(), 'delete', '--force', id]);
   }

@@ -50,6 +50,7 @@ function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, u
       exitCode: c.State.ExitCode,
       startedAt: c.State.StartedAt,
       finishedAt: c.State.FinishedAt,
+      health: c.State.Health?.Status,
     }),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: d.network.settings(c).Networks },
@@ -165,6 +166,9 @@ function matches(d: Daemon, c: ContainerRecord, f: Record<string, string[]>, all
         break;
       }
       case 'health':
+        for (const v of values) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(v)) throw invalidArgument(`Unrecognised filter value for health: ${v}`);
+        if (!values.includes(c.State.Health?.Status ?? 'none')) return false;
+        break;
       case 'isolation':
       case 'is-task':
         break;
@@ -248,6 +252,13 @@ export function containerRoutes(r: Router, d: Daemon): void {
     await M.kill(ctx.params[0], ctx.query.get('signal') || 'SIGKILL');
     sendJson(ctx, 204);
   });
+
+  for (const action of ['pause', 'unpause'] as const) {
+    r.add('POST', new RegExp(`^/containers/([^/]+)/${action}$`), async (ctx) => {
+      await M[action](ctx.params[0]);
+      sendJson(ctx, 204);
+    });
+  }
 
   r.add('POST', /^\/containers\/([^/]+)\/rename$/, (ctx) => {
     M.rename(ctx.params[0], ctx.query.get('name') ?? '');

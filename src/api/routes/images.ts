@@ -3,6 +3,7 @@ import { boolParam, filtersParam, sendJson } from '../server';
 import { invalidArgument, notImplemented } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
 import { decodeRegistryAuth } from '../../image/distribution';
+import { familiarTagged } from '../../image/reference';
 
 function header(ctx: Ctx, name: string): string | undefined {
   const v = ctx.req.headers[name];
@@ -56,8 +57,8 @@ export function imageRoutes(r: Router, d: Daemon): void {
       const name = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
       const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
       const send = lazyJsonStream(ctx);
-      const id = await d.distribution.pull(name, { platform: q.get('platform') || undefined, auth }, send);
-      d.emitEvent('image', 'pull', id, { name });
+      await d.distribution.pull(name, { platform: q.get('platform') || undefined, auth }, send);
+      d.emitEvent('image', 'pull', familiarTagged(name), { name: familiarTagged(name) });
       send.end();
       return;
     }
@@ -68,7 +69,8 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
     const send = lazyJsonStream(ctx);
     await d.distribution.push(ctx.params[0], { tag: ctx.query.get('tag') || undefined, auth }, send);
-    d.emitEvent('image', 'push', ctx.params[0], {});
+    const pushed = familiarTagged(ctx.query.get('tag') ? `${ctx.params[0]}:${ctx.query.get('tag')}` : ctx.params[0]);
+    d.emitEvent('image', 'push', pushed, { name: pushed });
     send.end();
   });
 
@@ -110,7 +112,7 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const tag = ctx.query.get('tag');
     const img = d.store.resolve(ctx.params[0]);
     d.store.tag(img.id, tag ? `${repo}:${tag}` : repo);
-    d.emitEvent('image', 'tag', img.id, { name: tag ? `${repo}:${tag}` : repo });
+    d.emitEvent('image', 'tag', img.id, { name: familiarTagged(tag ? `${repo}:${tag}` : repo) });
     sendJson(ctx, 201, undefined);
   });
 
@@ -136,4 +138,5 @@ async function save(ctx: Ctx, d: Daemon, names: string[]): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   await d.images.save(names, res);
   res.end();
+  for (const n of names) d.emitEvent('image', 'save', d.store.resolve(n).id, { name: n });
 }

@@ -46,7 +46,7 @@ test('the create body docker builds for run flags', () => {
     Labels: { a: 'b', c: '' },
     StopSignal: 'USR1',
     StopTimeout: 5,
-    HostConfig: { AutoRemove: true, NetworkMode: 'none' },
+    HostConfig: { AutoRemove: true, NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } },
   });
 });
 
@@ -85,4 +85,16 @@ test('bad option values', () => {
 test('parseKeyValueFile strips a BOM and CRs', () => {
   const r = parseKeyValueFile('f', { readFile: () => '\ufeffA=1\r\nB=2\r\n', env: {} }, true);
   assert.deepEqual(r, ['A=1', 'B=2']);
+});
+
+test('restart policy and health check flags, as docker builds them', () => {
+  const parse = (argv: string[]) => buildCreateRequest(parseFlags(argv, CONTAINER_FLAGS), ['busybox'], true, { readFile: () => '', env: {} });
+  const r = parse(['--restart', 'on-failure:3', '--health-cmd', 'true', '--health-interval', '1s', '--health-retries', '2']);
+  assert.deepEqual(r.body.HostConfig?.['RestartPolicy' as keyof typeof r.body.HostConfig], { Name: 'on-failure', MaximumRetryCount: 3 });
+  assert.deepEqual((r.body as Record<string, unknown>).Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 1e9, Retries: 2 });
+  assert.deepEqual((parse(['--no-healthcheck']).body as Record<string, unknown>).Healthcheck, { Test: ['NONE'] });
+  assert.throws(() => parse(['--no-healthcheck', '--health-retries', '1']), /--no-healthcheck conflicts with --health-\* options/);
+  assert.throws(() => parse(['--rm', '--restart', 'always']), /conflicting options: cannot specify both --restart and --rm/);
+  assert.throws(() => parse(['--restart', ':3']), /no policy provided before colon/);
+  assert.throws(() => parse(['--restart', 'always:x']), /maximum retry count must be an integer/);
 });

@@ -139,3 +139,17 @@ export const rmCommand: CommandSpec = {
     );
   },
 };
+
+const pauseLike = (action: 'pause' | 'unpause', short: string): CommandSpec => ({
+  name: action,
+  use: 'CONTAINER [CONTAINER...]',
+  short,
+  args: { kind: 'min', n: 1 },
+  flags: [],
+  async run(cli, f) {
+    await each(cli, f.args, (e, n) => e.post(`/containers/${enc(n)}/${action}`));
+  },
+});
+
+export const pauseCommand = pauseLike('pause', 'Pause all processes within one or more containers');
+export const unpauseCommand = pauseLike('unpause', 'Unpause all processes within one or more containers');
