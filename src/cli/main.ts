@@ -73,6 +73,7 @@ const L = {
   volumeLs: () => import('./commands/volume').then((m) => m.volumeLsCommand),
   volumePrune: () => import('./commands/volume').then((m) => m.volumePruneCommand),
   volumeRm: () => import('./commands/volume').then((m) => m.volumeRmCommand),
+  compose: () => import('./commands/compose').then((m) => m.composeCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
@@ -90,6 +91,7 @@ export const COMMON: Record<string, Entry> = {
 };
 
 export const OTHER: Record<string, Entry> = {
+  compose: { short: 'Define and run multi-container applications (Docker Compose)', load: L.compose },
   create: { short: 'Create a new container', load: L.create },
   history: { short: 'Show the history of an image', load: L.history },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
