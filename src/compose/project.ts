@@ -315,15 +315,22 @@ export class ComposeProject {
   async stopContainer(c: ContainerSummary, timeout?: number): Promise<void> {
     if (c.State !== 'running' && c.State !== 'restarting' && c.State !== 'paused') return;
     this.progress('Container', nameOf(c), 'Stopping');
-    const s = this.project.services[serviceOf(c)];
-    const t = timeout ?? (s?.stop_grace_period !== undefined ? undefined : undefined);
-    await this.engine.post(`/containers/${enc(c.Id)}/stop`, { t });
+    await this.stopById(c.Id, timeout);
     this.progress('Container', nameOf(c), 'Stopped');
+  }
+
+  /** POST stop; a container that stopped meanwhile (304) or is gone (404) is fine. */
+  private async stopById(id: string, timeout?: number): Promise<void> {
+    try {
+      await this.engine.post(`/containers/${enc(id)}/stop`, { t: timeout });
+    } catch (err) {
+      if (!(err instanceof EngineError && (err.status === 304 || err.status === 404))) throw err;
+    }
   }
 
   async removeContainer(c: ContainerSummary, report: boolean, quietStop = false, volumes = false): Promise<void> {
     if (!quietStop) await this.stopContainer(c);
-    else if (c.State === 'running') await this.engine.post(`/containers/${enc(c.Id)}/stop`);
+    else if (c.State === 'running') await this.stopById(c.Id);
     if (report) this.progress('Container', nameOf(c), 'Removing');
     try {
       await this.engine.delete(`/containers/${enc(c.Id)}`, { force: true, v: volumes || undefined });
@@ -359,6 +366,7 @@ export class ComposeProject {
       return i < 0 ? -1 : i;
     };
     const doomed = all.filter((c) => known.has(serviceOf(c)) || o.removeOrphans || c.Labels?.[LABEL.oneoff] === 'True').sort((a, b) => rank(a) - rank(b));
+    // Dependents stop first; containers of one service stop together.
     for (const c of doomed) await this.stopContainer(c, o.timeout);
     for (const c of doomed) await this.removeContainer(c, true, true, o.volumes);
     for (const n of Object.values(this.project.networks)) {
