@@ -172,6 +172,27 @@ function mounts(p: Project, s: Service): { Mounts: Dict[]; Binds: string[]; Volu
   return out;
 }
 
+/**
+ * Service secrets and configs: file-based ones are bind-mounted read-only, secrets under
+ * /run/secrets/, configs at /<name>, unless a target says otherwise (as compose does).
+ */
+function fileMounts(p: Project, s: Service): Dict[] {
+  const out: Dict[] = [];
+  for (const kind of ['secrets', 'configs'] as const) {
+    for (const ref of (s[kind] as unknown[] | undefined) ?? []) {
+      const r = isDict(ref) ? ref : { source: String(ref) };
+      const source = String(r.source);
+      const def = p[kind][source];
+      if (!def) throw new ComposeError(`service "${s.name}" refers to undefined ${kind.slice(0, -1)} ${source}`);
+      if (!def.file) throw new ComposeError(`service "${s.name}": ${kind.slice(0, -1)} ${source}: only file-based ${kind} are supported`);
+      const target = r.target ? String(r.target) : source;
+      const dst = target.startsWith('/') ? target : kind === 'secrets' ? `/run/secrets/${target}` : `/${target}`;
+      out.push({ Type: 'bind', Source: def.file, Target: dst, ReadOnly: true });
+    }
+  }
+  return out;
+}
+
 function resources(s: Service): Dict {
   const r: Dict = {};
   const lim = ((s.deploy as Dict | undefined)?.resources as Dict | undefined)?.limits as Dict | undefined;
@@ -225,7 +246,7 @@ export function containerPlan(p: Project, s: Service, o: PlanOptions): Container
     NetworkMode: networkMode(p, s),
     PortBindings: pt.bindings,
     Binds: m.Binds,
-    Mounts: m.Mounts,
+    Mounts: [...m.Mounts, ...fileMounts(p, s)],
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
     RestartPolicy: o.oneoff ? undefined : restartPolicy(s.restart),
     Privileged: s.privileged !== undefined ? bool(s.privileged) : undefined,

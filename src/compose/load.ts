@@ -251,7 +251,12 @@ function finalize(model: Dict, name: string, workingDir: string, files: string[]
   checkCycles(services, files[0]);
   const used = new Set(Object.values(services).flatMap((s) => Object.keys(s.networks ?? {})));
   for (const k of Object.keys(networks)) if (k === 'default' && !used.has(k)) delete networks[k];
-  return { name, workingDir, files, services, networks, volumes, disabled, environment: env };
+  const fileBased = (section: unknown): Record<string, Dict> => {
+    const out: Record<string, Dict> = {};
+    for (const [k, v] of Object.entries((section ?? {}) as Record<string, Dict>)) out[k] = v.file ? { ...v, file: path.resolve(workingDir, String(v.file)) } : { ...v };
+    return out;
+  };
+  return { name, workingDir, files, services, networks, volumes, disabled, environment: env, secrets: fileBased(model.secrets), configs: fileBased(model.configs) };
 }
 
 function checkReferences(services: Record<string, Service>, networks: Dict, volumes: Dict, file: string): void {
@@ -309,6 +314,8 @@ export function configModel(p: Project): Dict {
   const out: Dict = { name: p.name, services };
   if (Object.keys(p.networks).length) out.networks = sortKeys(p.networks);
   if (Object.keys(p.volumes).length) out.volumes = sortKeys(p.volumes);
+  if (Object.keys(p.secrets).length) out.secrets = sortKeys(p.secrets);
+  if (Object.keys(p.configs).length) out.configs = sortKeys(p.configs);
   return out;
 }
 

@@ -70,6 +70,9 @@ export interface Project {
   services: Record<string, Service>;
   networks: Record<string, TopLevelResource>;
   volumes: Record<string, TopLevelResource>;
+  /** Top-level secrets and configs; only file-based ones can be mounted (a bind of the file). */
+  secrets: Record<string, Dict>;
+  configs: Record<string, Dict>;
   /** Services dropped because their profile is not active (for orphan detection, compose leaves them be). */
   disabled: Record<string, Service>;
   environment: Record<string, string>;

@@ -172,8 +172,11 @@ export class ComposeProject {
     for (const n of names) {
       const s = this.service(n);
       const have = await this.imageId(imageName(this.project, s));
-      if (s.build && !noBuild && (force || !have)) await this.build(s, out);
+      const policy = (s.pull_policy as string | undefined) ?? 'missing';
+      if (s.build && !noBuild && (force || !have || policy === 'build')) await this.build(s, out);
+      else if (policy === 'always' && !s.build) await this.pull(s);
       else if (!have) {
+        if (policy === 'never') throw new ComposeError(`service "${n}": image ${imageName(this.project, s)} not found and pull_policy is never`);
         if (s.build) throw new ComposeError(`service "${n}" has no image ${imageName(this.project, s)} and --no-build was given`);
         await this.pull(s);
       }

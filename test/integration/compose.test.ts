@@ -140,6 +140,50 @@ describe('compose', { skip }, () => {
     }
   });
 
+  test('depends_on service_completed_successfully, a failing dependency, file secrets', async () => {
+    const dir = fs.mkdtempSync('/tmp/berth-compose-deps-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'deps';
+    const write = (initExit: number): void =>
+      fs.writeFileSync(
+        file,
+        `services:
+  init:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; echo seeded > /data/seed; exit ${initExit}"]
+    volumes: [data:/data]
+  app:
+    image: busybox
+    command: ["sh", "-c", "cat /data/seed /run/secrets/token; exec sleep 1000"]
+    stop_signal: SIGKILL
+    volumes: [data:/data]
+    secrets: [token]
+    depends_on:
+      init: {condition: service_completed_successfully}
+secrets:
+  token: {file: ./token.txt}
+volumes:
+  data: {}
+`,
+      );
+    try {
+      fs.writeFileSync(path.join(dir, 'token.txt'), 's3cret\n');
+      write(0);
+      ok(compose(file, p, ['up', '-d']), 'up');
+      await waitFor(() => compose(file, p, ['logs', '--no-log-prefix', 'app']).stdout === 'seeded\ns3cret\n', 20_000, 'app output');
+      assert.ok(startedAt(`${p}-app-1`) > Date.parse(d.docker(['inspect', '-f', '{{.State.FinishedAt}}', `${p}-init-1`]).stdout.trim()) - 1, 'app started before init finished');
+      ok(compose(file, p, ['down', '-v']), 'down');
+      write(4);
+      const r = compose(file, p, ['up', '-d']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /service "init" didn't complete successfully: exit 4/);
+      assert.equal(d.docker(['ps', '-aq', '--filter', `name=${p}-app-1`]).stdout, '');
+    } finally {
+      compose(file, p, ['down', '-v']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('scale, stop/start/restart/kill/rm, --remove-orphans, ls, images, compose labels', () => {
     const dir = fs.mkdtempSync('/tmp/berth-compose-life-');
     const file = path.join(dir, 'compose.yaml');

@@ -85,7 +85,19 @@ function colorsOn(ctx: Ctx, noColor: boolean): boolean {
   return ansi === 'always' || !!ctx.cli.streams.out.isTTY;
 }
 
-async function streamLogs(ctx: Ctx, containers: ContainerSummary[], o: { follow: boolean; tail: string; timestamps: boolean; color: boolean; prefix: boolean; since?: string; until?: string }): Promise<void> {
+interface LogOptions {
+  follow: boolean;
+  tail: string;
+  timestamps: boolean;
+  color: boolean;
+  prefix: boolean;
+  since?: string;
+  until?: string;
+  /** Called when a container's stream has ended (attached `up` reports the exit code). */
+  onEnd?: (c: ContainerSummary) => Promise<void>;
+}
+
+async function streamLogs(ctx: Ctx, containers: ContainerSummary[], o: LogOptions): Promise<void> {
   const engine = ctx.cli.engine();
   const width = Math.max(0, ...containers.map((c) => nameOf(c).length));
   const services = [...new Set(containers.map(serviceOf))].sort();
@@ -111,6 +123,7 @@ async function streamLogs(ctx: Ctx, containers: ContainerSummary[], o: { follow:
         res.on('error', reject);
       });
       for (const [i, rest] of partial.entries()) if (rest) (i ? ctx.cli.streams.err : ctx.cli.streams.out).write(`${prefix}${rest}\n`);
+      await o.onEnd?.(c);
     }),
   );
 }
@@ -238,7 +251,12 @@ const SUBS: Record<string, Sub> = {
       };
       process.once('SIGINT', stop);
       const containers = (await p.containers()).filter((c) => ids.includes(c.Id));
-      await streamLogs(ctx, containers, { follow: true, tail: 'all', timestamps: false, color: colorsOn(ctx, false), prefix: true });
+      ctx.cli.println(`Attaching to ${containers.map(nameOf).join(', ')}`);
+      const onEnd = async (c: ContainerSummary): Promise<void> => {
+        const st = await p.inspectState(c.Id).catch(() => undefined);
+        if (st && !st.Running) ctx.cli.println(`${nameOf(c)} exited with code ${st.ExitCode}`);
+      };
+      await streamLogs(ctx, containers, { follow: true, tail: 'all', timestamps: false, color: colorsOn(ctx, false), prefix: true, onEnd });
       process.off('SIGINT', stop);
     },
   },
