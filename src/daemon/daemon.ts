@@ -26,6 +26,7 @@ import { VolumeService } from '../volume/local';
 import { volumeRoutes } from '../api/routes/volumes';
 import { NetworkManager } from '../network/manager';
 import { networkRoutes } from '../api/routes/networks';
+import { topRoutes } from '../api/routes/top';
 
 export interface DaemonEvent {
   Type: string;
@@ -174,6 +175,7 @@ export class Daemon {
     volumeRoutes(router, this);
     networkRoutes(router, this);
     buildRoutes(router, this);
+    topRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;

@@ -203,7 +203,9 @@ volumes:
       assert.ok(labels['com.docker.compose.version']);
       assert.match(ok(d.berth(['compose', 'ls']), 'ls'), /^life +running\(3\) /m);
       assert.match(ok(compose(file, p, ['images']), 'images'), new RegExp(`^${p}-worker-2 +busybox +latest `, 'm'));
+      assert.match(ok(compose(file, p, ['top', 'worker']), 'top'), new RegExp(`^${p}-worker-2\nUID +PID .*\n.* sleep 1000$`, 'm'));
       ok(compose(file, p, ['stop', 'worker']), 'stop');
+      assert.match(d.docker(['top', `${p}-worker-1`]).stderr, /is not running/);
       assert.equal(compose(file, p, ['ps', '-q']).stdout.split('\n').filter(Boolean).length, 1);
       ok(compose(file, p, ['start']), 'start');
       ok(compose(file, p, ['restart', 'extra']), 'restart');
