@@ -5,7 +5,7 @@
  * literal `$`. Defaults may themselves contain interpolations. Applied to every string value of the
  * parsed YAML (never to keys), before validation, so that the schema sees the final values.
  */
-import { ComposeError } from './errors';
+import { ComposeError, PARSE_FAILURE } from './errors';
 
 export type Lookup = (name: string) => string | undefined;
 
@@ -28,7 +28,7 @@ export function interpolate(s: string, lookup: Lookup, where = ''): string {
       i += 2;
     } else if (next === '{') {
       const end = closingBrace(s, i + 2);
-      if (end < 0) throw new ComposeError(`${where}invalid interpolation format for "${s}": unterminated \${`);
+      if (end < 0) throw new ComposeError(`${where}invalid interpolation format for "${s}": unterminated \${`, PARSE_FAILURE);
       out += braced(s.slice(i + 2, end), lookup, where, s);
       i = end + 1;
     } else {
@@ -63,13 +63,13 @@ function closingBrace(s: string, from: number): number {
 
 function braced(body: string, lookup: Lookup, where: string, whole: string): string {
   const m = NAME.exec(body);
-  if (!m) throw new ComposeError(`${where}invalid interpolation format for "${whole}": "\${${body}}"`);
+  if (!m) throw new ComposeError(`${where}invalid interpolation format for "${whole}": "\${${body}}"`, PARSE_FAILURE);
   const name = m[0];
   const rest = body.slice(name.length);
   const value = lookup(name);
   if (rest === '') return value ?? '';
   const op = /^(:?[-?+])/.exec(rest);
-  if (!op) throw new ComposeError(`${where}invalid interpolation format for "${whole}": "\${${body}}"`);
+  if (!op) throw new ComposeError(`${where}invalid interpolation format for "${whole}": "\${${body}}"`, PARSE_FAILURE);
   const colon = op[1].startsWith(':');
   const kind = op[1].slice(-1);
   const arg = rest.slice(op[1].length);
@@ -78,7 +78,7 @@ function braced(body: string, lookup: Lookup, where: string, whole: string): str
   if (kind === '+') return missing ? '' : interpolate(arg, lookup, where);
   if (missing) {
     const msg = interpolate(arg, lookup, where);
-    throw new ComposeError(`${where}required variable ${name} is missing a value${msg ? `: ${msg}` : ''}`);
+    throw new ComposeError(`${where}required variable ${name} is missing a value${msg ? `: ${msg}` : ''}`, PARSE_FAILURE);
   }
   return value ?? '';
 }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ComposeError } from './errors';
+import { ComposeError, FILE_NOT_FOUND, PARSE_FAILURE } from './errors';
 import { interpolate, interpolateTree, type Lookup } from './interpolate';
 import { parseYaml } from './yaml';
 import { formatSchemaError, validateCompose } from './schema';
@@ -30,7 +30,7 @@ export function discoverFile(dir: string): string {
     for (const f of DEFAULT_FILES) if (fs.existsSync(path.join(d, f))) return path.join(d, f);
     if (path.dirname(d) === d) break;
   }
-  throw new ComposeError('no configuration file provided: not found');
+  throw new ComposeError('no configuration file provided: not found', FILE_NOT_FOUND);
 }
 
 /** A .env file: KEY=VALUE lines, `export` prefixes, # comments, single/double quotes. */
@@ -82,11 +82,11 @@ function projectEnv(opts: LoadOptions, projectDir: string): Record<string, strin
 /** Reads, interpolates and validates one file; relative paths are resolved against `base`. */
 function readFile(file: string, lookup: Lookup, base: string): Dict {
   const doc = parseYaml(readText(file), file);
-  if (doc === null || doc === undefined) throw new ComposeError(`${file}: empty compose file`);
-  if (!isDict(doc)) throw new ComposeError(`validating ${file}: (root) must be a mapping`);
+  if (doc === null || doc === undefined) throw new ComposeError(`${file}: empty compose file`, PARSE_FAILURE);
+  if (!isDict(doc)) throw new ComposeError(`validating ${file}: (root) must be a mapping`, PARSE_FAILURE);
   const model = interpolateTree(doc, lookup, file) as Dict;
   const errors = validateCompose(model);
-  if (errors.length) throw new ComposeError(errors.map((e) => formatSchemaError(file, e)).join('\n'));
+  if (errors.length) throw new ComposeError(errors.map((e) => formatSchemaError(file, e)).join('\n'), PARSE_FAILURE);
   const services: Dict = {};
   for (const [name, svc] of Object.entries((model.services as Dict | undefined) ?? {})) services[name] = normalizeService((svc ?? {}) as Dict, base);
   return { ...model, services };
@@ -262,13 +262,13 @@ function finalize(model: Dict, name: string, workingDir: string, files: string[]
 function checkReferences(services: Record<string, Service>, networks: Dict, volumes: Dict, file: string): void {
   for (const s of Object.values(services)) {
     for (const n of Object.keys(s.networks ?? {})) {
-      if (!(n in networks)) throw new ComposeError(`${file}: services.${s.name}.networks: service "${s.name}" refers to undefined network ${n}: invalid compose project`);
+      if (!(n in networks)) throw new ComposeError(`${file}: services.${s.name}.networks: service "${s.name}" refers to undefined network ${n}: invalid compose project`, PARSE_FAILURE);
     }
     for (const v of s.volumes ?? []) {
-      if (v.type === 'volume' && v.source && !(v.source in volumes)) throw new ComposeError(`${file}: services.${s.name}.volumes: service "${s.name}" refers to undefined volume ${v.source}: invalid compose project`);
+      if (v.type === 'volume' && v.source && !(v.source in volumes)) throw new ComposeError(`${file}: services.${s.name}.volumes: service "${s.name}" refers to undefined volume ${v.source}: invalid compose project`, PARSE_FAILURE);
     }
     for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
-      if (!(dep in services) && d.required) throw new ComposeError(`${file}: services.${s.name}.depends_on: service "${s.name}" depends on undefined service "${dep}": invalid compose project`);
+      if (!(dep in services) && d.required) throw new ComposeError(`${file}: services.${s.name}.depends_on: service "${s.name}" depends on undefined service "${dep}": invalid compose project`, PARSE_FAILURE);
     }
   }
 }
@@ -280,7 +280,7 @@ function checkCycles(services: Record<string, Service>, file: string): void {
     if (state.get(n) === 'done' || !services[n]) return;
     if (state.get(n) === 'visiting') {
       const cycle = [...trail.slice(trail.indexOf(n)), n];
-      throw new ComposeError(`${file}: services.${n}.depends_on: dependency cycle detected: ${cycle.join(' -> ')}`);
+      throw new ComposeError(`${file}: services.${n}.depends_on: dependency cycle detected: ${cycle.join(' -> ')}`, PARSE_FAILURE);
     }
     state.set(n, 'visiting');
     for (const d of Object.keys(services[n].depends_on ?? {})) visit(d, [...trail, n]);

@@ -236,7 +236,8 @@ export class ComposeProject {
     }
   }
 
-  private async waitCondition(dep: string, d: DependsOn): Promise<void> {
+  /** Waits until the containers of `dep` meet the condition (started: at once). */
+  async waitCondition(dep: string, d: DependsOn): Promise<void> {
     if (d.condition === 'service_started') return;
     const containers = await this.containers({ services: [dep] });
     for (const c of containers) {

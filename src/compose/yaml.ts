@@ -4,7 +4,7 @@
  * wrapper keeps the rest of src/compose independent of it and turns its errors into ComposeErrors
  * that name the file and line.
  */
-import { ComposeError } from './errors';
+import { ComposeError, PARSE_FAILURE } from './errors';
 
 interface JsYaml {
   load(text: string, opts?: { filename?: string; json?: boolean }): unknown;
@@ -21,7 +21,7 @@ export function parseYaml(text: string, file: string): unknown {
   } catch (err) {
     const e = err as { reason?: string; mark?: { line: number; column: number } };
     const at = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1})` : '';
-    throw new ComposeError(`${file}: yaml: ${e.reason ?? (err as Error).message}${at}`);
+    throw new ComposeError(`${file}: yaml: ${e.reason ?? (err as Error).message}${at}`, PARSE_FAILURE);
   }
 }
 

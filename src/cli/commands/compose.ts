@@ -369,6 +369,7 @@ const SUBS: Record<string, Sub> = {
       if (!f.bool('no-deps')) {
         const deps = Object.keys(svc.depends_on ?? {});
         if (deps.length) await p.up({ services: deps }, (line) => ctx.cli.eprintln(line));
+        for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) if (p.project.services[dep]) await p.waitCondition(dep, cond);
       }
       await p.ensureImages([svc.name], f.bool('build'), false, (line) => ctx.cli.eprintln(line));
       await p.ensureNetworks();
@@ -540,16 +541,23 @@ function lifecycle(short: string, action: 'start' | 'stop' | 'restart', hasTimeo
   };
 }
 
-function help(): string {
+function commandList(): string {
   const names = Object.keys(SUBS).sort();
   const w = Math.max(...names.map((n) => n.length)) + 2;
-  return `Usage:  berth compose [OPTIONS] COMMAND\n\nDefine and run multi-container applications with Docker\n\nOptions:\n${flagUsages(GLOBAL)}\nCommands:\n${names.map((n) => `  ${n.padEnd(w)}${SUBS[n].short}\n`).join('')}\nRun 'berth compose COMMAND --help' for more information on a command.\n`;
+  return names.map((n) => `  ${n.padEnd(w)}${SUBS[n].short}\n`).join('');
+}
+
+function help(): string {
+  return `Usage:  berth compose [OPTIONS] COMMAND\n\nDefine and run multi-container applications with Docker\n\nOptions:\n${flagUsages(GLOBAL)}\nCommands:\n${commandList()}\nRun 'berth compose COMMAND --help' for more information on a command.\n`;
 }
 
 export const composeCommand: CommandSpec = {
   name: 'compose',
   use: '[OPTIONS] COMMAND',
   short: 'Define and run multi-container applications (Docker Compose)',
+  get long(): string {
+    return `Define and run multi-container applications with Docker\n\nCommands:\n${commandList().replace(/\n$/, '')}`;
+  },
   flags: GLOBAL,
   interspersed: false,
   args: { kind: 'any' },
@@ -591,7 +599,7 @@ export const composeCommand: CommandSpec = {
     try {
       return await sub.run(ctx, f);
     } catch (err) {
-      if (err instanceof ComposeError) throw new StatusError(err.message.startsWith('validating') ? 15 : 1, err.message);
+      if (err instanceof ComposeError) throw new StatusError(err.exitCode, err.message);
       throw err;
     }
   },
