@@ -180,7 +180,17 @@ export function loadProject(opts: LoadOptions = {}): Project {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   let files = opts.files?.length ? opts.files : env.COMPOSE_FILE ? env.COMPOSE_FILE.split(path.delimiter) : [];
-  files = files.length ? files.map((f) => path.resolve(cwd, f)) : [discoverFile(cwd)];
+  if (!files.length) {
+    try {
+      files = [discoverFile(opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : cwd)];
+    } catch (err) {
+      // `-p NAME down|ps|logs|...` without a file works on what carries the project's labels.
+      const name = opts.projectName || env.COMPOSE_PROJECT_NAME;
+      if (!name) throw err;
+      return emptyProject(name, path.resolve(cwd, opts.projectDirectory ?? '.'));
+    }
+  }
+  files = files.map((f) => path.resolve(cwd, f));
   const projectDir = path.resolve(cwd, opts.projectDirectory ?? path.dirname(files[0]));
   const environment = projectEnv(opts, projectDir);
   const lookup: Lookup = (n) => environment[n];
@@ -188,6 +198,11 @@ export function loadProject(opts: LoadOptions = {}): Project {
   for (const f of files) model = mergeModels(model, loadFile(f, lookup, projectDir, []));
   const name = projectName(opts, model, projectDir, environment);
   return finalize(model, name, projectDir, files, environment, opts.profiles ?? listFromEnv(env.COMPOSE_PROFILES));
+}
+
+function emptyProject(name: string, workingDir: string): Project {
+  if (!NAME_RE.test(name)) throw new ComposeError(`invalid project name ${JSON.stringify(name)}`);
+  return { name, workingDir, files: [], services: {}, networks: {}, volumes: {}, disabled: {}, environment: {}, secrets: {}, configs: {} };
 }
 
 function listFromEnv(v: string | undefined): string[] {
@@ -239,6 +254,7 @@ function finalize(model: Dict, name: string, workingDir: string, files: string[]
     const s = { ...raw, name: sname } as Dict;
     resolveEnvironment(s, env);
     if (!s.network_mode && !s.networks) s.networks = { default: null };
+    implicitDependencies(s);
     const deploy = s.deploy as Dict | undefined;
     if (s.scale === undefined && deploy && typeof deploy.replicas === 'number') s.scale = deploy.replicas;
     const sp = (s.profiles as string[] | undefined) ?? [];
@@ -259,6 +275,18 @@ function finalize(model: Dict, name: string, workingDir: string, files: string[]
   return { name, workingDir, files, services, networks, volumes, disabled, environment: env, secrets: fileBased(model.secrets), configs: fileBased(model.configs) };
 }
 
+/** `network_mode: service:x` and `volumes_from: [x]` make x start first, as compose does. */
+function implicitDependencies(s: Dict): void {
+  const deps = { ...((s.depends_on ?? {}) as Record<string, unknown>) };
+  const add = (n: string): void => {
+    if (!(n in deps)) deps[n] = { condition: 'service_started', required: true };
+  };
+  const mode = typeof s.network_mode === 'string' ? /^service:(.+)$/.exec(s.network_mode) : null;
+  if (mode) add(mode[1]);
+  for (const v of (s.volumes_from as string[] | undefined) ?? []) if (!v.startsWith('container:')) add(v.split(':')[0]);
+  if (Object.keys(deps).length) s.depends_on = deps;
+}
+
 function checkReferences(services: Record<string, Service>, networks: Dict, volumes: Dict, file: string): void {
   for (const s of Object.values(services)) {
     for (const n of Object.keys(s.networks ?? {})) {
@@ -267,6 +295,7 @@ function checkReferences(services: Record<string, Service>, networks: Dict, volu
     for (const v of s.volumes ?? []) {
       if (v.type === 'volume' && v.source && !(v.source in volumes)) throw new ComposeError(`${file}: services.${s.name}.volumes: service "${s.name}" refers to undefined volume ${v.source}: invalid compose project`, PARSE_FAILURE);
     }
+    if ((s.scale ?? 1) > 1 && s.container_name) throw new ComposeError(`${file}: services.${s.name}: service "${s.name}" has container_name set and cannot be scaled`, PARSE_FAILURE);
     for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
       if (!(dep in services) && d.required) throw new ComposeError(`${file}: services.${s.name}.depends_on: service "${s.name}" depends on undefined service "${dep}": invalid compose project`, PARSE_FAILURE);
     }

@@ -369,19 +369,21 @@ export class ComposeProject {
       const i = order.indexOf(serviceOf(c));
       return i < 0 ? -1 : i;
     };
-    const doomed = all.filter((c) => known.has(serviceOf(c)) || o.removeOrphans || c.Labels?.[LABEL.oneoff] === 'True').sort((a, b) => rank(a) - rank(b));
+    const noModel = this.project.files.length === 0;
+    const doomed = all.filter((c) => noModel || known.has(serviceOf(c)) || o.removeOrphans || c.Labels?.[LABEL.oneoff] === 'True').sort((a, b) => rank(a) - rank(b));
     // Dependents stop first; containers of one service stop together.
     for (const c of doomed) await this.stopContainer(c, o.timeout);
     for (const c of doomed) await this.removeContainer(c, true, true, o.volumes);
-    for (const n of Object.values(this.project.networks)) {
-      if (n.external) continue;
-      await this.removeObject('Network', `/networks/${enc(n.name)}`, n.name);
-    }
+    // The model's networks and volumes, and whatever else carries the project's label (a
+    // network renamed in the file since, or no file at all with -p).
+    const label = JSON.stringify({ label: [`${LABEL.project}=${this.project.name}`] });
+    const labelled = (await this.engine.get<{ Name: string }[]>('/networks', { filters: label })).map((n) => n.Name);
+    const networks = new Set([...Object.values(this.project.networks).filter((n) => !n.external).map((n) => n.name), ...labelled]);
+    for (const n of networks) await this.removeObject('Network', `/networks/${enc(n)}`, n);
     if (o.volumes) {
-      for (const v of Object.values(this.project.volumes)) {
-        if (v.external) continue;
-        await this.removeObject('Volume', `/volumes/${enc(v.name)}`, v.name);
-      }
+      const found = (await this.engine.get<{ Volumes: { Name: string }[] | null }>('/volumes', { filters: label })).Volumes ?? [];
+      const volumes = new Set([...Object.values(this.project.volumes).filter((v) => !v.external).map((v) => v.name), ...found.map((v) => v.Name)]);
+      for (const v of volumes) await this.removeObject('Volume', `/volumes/${enc(v)}`, v);
     }
     if (o.rmi) {
       for (const s of Object.values(this.project.services)) {

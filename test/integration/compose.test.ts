@@ -221,7 +221,15 @@ volumes:
       assert.equal(names(), `${p}-extra-1:running ${p}-worker-1:running`);
       ok(compose(file, p, ['up', '-d', '--remove-orphans']), 'up --remove-orphans');
       assert.equal(names(), `${p}-worker-1:running`);
-      ok(compose(file, p, ['down']), 'down');
+      // Without a file, -p alone finds the project by its labels.
+      const empty = fs.mkdtempSync('/tmp/berth-compose-nofile-');
+      try {
+        const byName = (args: string[]): RunResult => d.berth(['compose', '-p', p, '--project-directory', empty, ...args]);
+        assert.equal(ok(byName(['ps', '--services']), 'ps by name'), 'worker\n');
+        ok(byName(['down']), 'down by name');
+      } finally {
+        fs.rmSync(empty, { recursive: true, force: true });
+      }
       assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
     } finally {
       compose(file, p, ['down', '-v', '--remove-orphans']);
