@@ -14,6 +14,13 @@ import { configHash, containerPlan, imageName } from './convert';
 import { COMPOSE_VERSION, LABEL, type DependsOn, type Project, type Service } from './model';
 import path from 'node:path';
 
+interface ContainerState {
+  Status: string;
+  Running: boolean;
+  ExitCode: number;
+  Health?: { Status: string };
+}
+
 export type Progress = (kind: string, name: string, status: string) => void;
 
 export interface UpOptions {
@@ -246,15 +253,16 @@ export class ComposeProject {
       for (;;) {
         const st = await this.inspectState(c.Id);
         if (d.condition === 'service_healthy') {
-          if (!st.Health) {
+          if (!st.hasHealthcheck) {
             if (!d.required) break;
             throw new ComposeError(`dependency failed to start: container ${name} has no healthcheck configured`);
           }
-          if (st.Health.Status === 'healthy') {
+          // A check that has not run yet may have no Health in the state: still starting.
+          if (st.Health?.Status === 'healthy') {
             this.progress('Container', name, 'Healthy');
             break;
           }
-          if (st.Health.Status === 'unhealthy') throw new ComposeError(`dependency failed to start: container ${name} is unhealthy`);
+          if (st.Health?.Status === 'unhealthy') throw new ComposeError(`dependency failed to start: container ${name} is unhealthy`);
           if (!st.Running) throw new ComposeError(`dependency failed to start: container ${name} exited (${st.ExitCode})`);
         } else if (!st.Running && st.Status !== 'created') {
           if (st.ExitCode !== 0) throw new ComposeError(`service "${dep}" didn't complete successfully: exit ${st.ExitCode}`);
@@ -266,9 +274,11 @@ export class ComposeProject {
     }
   }
 
-  async inspectState(id: string): Promise<{ Status: string; Running: boolean; ExitCode: number; Health?: { Status: string } }> {
-    const i = await this.engine.get<{ State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string } } }>(`/containers/${enc(id)}/json`);
-    return i.State;
+  /** The state, and whether the container has a health check (its own or its image's) as docker compose decides it. */
+  async inspectState(id: string): Promise<ContainerState & { hasHealthcheck: boolean }> {
+    const i = await this.engine.get<{ State: ContainerState; Config?: { Healthcheck?: { Test?: string[] | null } | null } }>(`/containers/${enc(id)}/json`);
+    const test = i.Config?.Healthcheck?.Test;
+    return { ...i.State, hasHealthcheck: !!test && test.length > 0 && test[0] !== 'NONE' };
   }
 
   /** Brings the containers of one service to the model: keeps, starts, recreates, creates or removes. */
@@ -352,7 +362,7 @@ export class ComposeProject {
         const st = await this.inspectState(id);
         if (st.Health?.Status === 'unhealthy') throw new ComposeError(`container ${id.slice(0, 12)} is unhealthy`);
         if (!st.Running && st.Status !== 'created' && st.Status !== 'restarting') throw new ComposeError(`container ${id.slice(0, 12)} exited (${st.ExitCode})`);
-        if (st.Running && (!st.Health || st.Health.Status === 'healthy')) break;
+        if (st.Running && (!st.hasHealthcheck || st.Health?.Status === 'healthy')) break;
         if (Date.now() > end) throw new ComposeError('timeout waiting for the project to be ready');
         await sleep(250);
       }
