@@ -121,7 +121,7 @@ test('configHash: stable, changes with the environment, ignores replicas and bui
 
 test('containerPlan: labels, ports, mounts, networks, healthcheck in nanoseconds', () => {
   const dir = project({
-    'compose.yaml': 'name: demo\nservices:\n  web:\n    image: busybox\n    ports: ["127.0.0.1:8080:80"]\n    volumes: [data:/data, ./html:/www:ro]\n    networks: {front: {aliases: [www]}, back: {}}\n    healthcheck: {test: "wget -q localhost", interval: 1m30s, retries: 2}\n    restart: on-failure:3\n    deploy: {resources: {limits: {memory: 64M, cpus: "0.5"}}}\nnetworks: {front: {}, back: {}}\nvolumes: {data: {}}\n',
+    'compose.yaml': 'name: demo\nservices:\n  web:\n    image: busybox\n    ports: ["127.0.0.1:8080:80"]\n    volumes: [data:/data, ./html:/www:ro]\n    networks: {front: {aliases: [www]}, back: {}}\n    healthcheck: {test: "wget -q localhost", interval: 1m30s, retries: 2}\n    restart: on-failure:3\n    deploy: {resources: {limits: {memory: 64M, cpus: "0.5"}}}\n    init: true\n    ulimits: {nofile: {soft: 10, hard: 20}, nproc: 5}\n    sysctls: [net.core.somaxconn=1024]\n    tmpfs: /run\n    stop_grace_period: 1m30s\n    entrypoint: /bin/sh -c\nnetworks: {front: {}, back: {}}\nvolumes: {data: {}}\n',
   });
   const p = loadProject({ cwd: dir, env: {} });
   const plan = containerPlan(p, p.services.web, { number: 1 });
@@ -142,5 +142,11 @@ test('containerPlan: labels, ports, mounts, networks, healthcheck in nanoseconds
   assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.equal(body.HostConfig.Memory, 64 * 1024 * 1024);
   assert.equal(body.HostConfig.NanoCpus, 5e8);
+  assert.equal(body.HostConfig.Init, true);
+  assert.deepEqual(body.HostConfig.Ulimits, [{ Name: 'nofile', Soft: 10, Hard: 20 }, { Name: 'nproc', Soft: 5, Hard: 5 }]);
+  assert.deepEqual(body.HostConfig.Sysctls, { 'net.core.somaxconn': '1024' });
+  assert.deepEqual(body.HostConfig.Tmpfs, { '/run': '' });
+  assert.equal(body.StopTimeout, 90);
+  assert.deepEqual(body.Entrypoint, ['/bin/sh', '-c']);
   fs.rmSync(dir, { recursive: true });
 });

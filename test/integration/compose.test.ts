@@ -184,6 +184,73 @@ volumes:
     }
   });
 
+  test('service keys reach the container: user, hostname, mounts, read_only, hosts, caps, stop and restart settings, static address and aliases', async () => {
+    const dir = fs.mkdtempSync('/tmp/berth-compose-keys-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'keys';
+    // A subnet of our own per run, so that parallel test daemons do not collide.
+    const net = `10.${200 + (process.pid % 50)}.${Math.floor(Math.random() * 250)}`;
+    try {
+      fs.mkdirSync(path.join(dir, 'host'));
+      fs.writeFileSync(path.join(dir, 'host', 'f'), 'hostfile\n');
+      fs.writeFileSync(
+        file,
+        `services:
+  box:
+    image: busybox
+    container_name: keys-box
+    command: ["sh", "-c", "id -u; hostname; pwd; cat /host/f; grep svc.example /etc/hosts; touch /x 2>/dev/null || echo read-only; touch /scratch/a /t2/b && echo tmpfs-ok; echo X=$$X; exec sleep 1000"]
+    hostname: boxhost
+    user: "1000:1000"
+    working_dir: /tmp
+    tmpfs: [/scratch:mode=1777]
+    cap_add: [NET_ADMIN]
+    cap_drop: [CHOWN]
+    read_only: true
+    extra_hosts: ["svc.example:10.1.2.3"]
+    labels: {a.b: c}
+    stop_grace_period: 3s
+    stop_signal: SIGKILL
+    restart: unless-stopped
+    environment: [X=1]
+    volumes:
+      - ./host:/host:ro
+      - {type: tmpfs, target: /t2, tmpfs: {mode: 0o1777}}
+    networks:
+      front: {aliases: [boxy], ipv4_address: ${net}.10}
+  client:
+    image: busybox
+    command: ["sh", "-c", "for i in $$(seq 50); do ping -c1 -W1 boxy >/tmp/out && head -1 /tmp/out && exit 0; sleep 0.2; done; exit 1"]
+    depends_on: [box]
+    networks: [front]
+networks:
+  front:
+    ipam: {config: [{subnet: ${net}.0/24}]}
+    labels: {team: web}
+`,
+      );
+      ok(compose(file, p, ['up', '-d']), 'up');
+      const want = 'keys-box  | 1000\nkeys-box  | boxhost\nkeys-box  | /tmp\nkeys-box  | hostfile\nkeys-box  | 10.1.2.3\tsvc.example\nkeys-box  | read-only\nkeys-box  | tmpfs-ok\nkeys-box  | X=1\n';
+      let logs = '';
+      await waitFor(() => (logs = compose(file, p, ['logs', 'box']).stdout) === want, 20_000, `box output (last: ${logs})`);
+      const inspect = JSON.parse(d.docker(['inspect', 'keys-box']).stdout)[0] as { Config: Record<string, any>; HostConfig: Record<string, any>; NetworkSettings: { Networks: Record<string, any> } };
+      assert.deepEqual([inspect.HostConfig.CapAdd, inspect.HostConfig.CapDrop, inspect.HostConfig.ReadonlyRootfs], [['NET_ADMIN'], ['CHOWN'], true]);
+      assert.deepEqual([inspect.Config.StopTimeout, inspect.Config.StopSignal, inspect.HostConfig.RestartPolicy.Name], [3, 'SIGKILL', 'unless-stopped']);
+      assert.equal(inspect.Config.Labels['a.b'], 'c');
+      const ep = inspect.NetworkSettings.Networks[`${p}_front`];
+      assert.equal(ep.IPAddress, `${net}.10`);
+      assert.ok(ep.Aliases.includes('box') && ep.Aliases.includes('boxy'), JSON.stringify(ep.Aliases));
+      assert.equal(JSON.parse(d.docker(['network', 'inspect', '-f', '{{json .Labels}}', `${p}_front`]).stdout).team, 'web');
+      // The client found box by its alias at the static address and exited 0.
+      await waitFor(() => d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', `${p}-client-1`]).stdout.trim() === 'exited 0', 30_000, 'client');
+      assert.match(compose(file, p, ['logs', '--no-log-prefix', 'client']).stdout, new RegExp(`^PING boxy \\(${net.replace(/\./g, '\\.')}\\.10\\)`));
+      ok(compose(file, p, ['down']), 'down');
+    } finally {
+      compose(file, p, ['down', '-v']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('scale, stop/start/restart/kill/rm, --remove-orphans, ls, images, compose labels', () => {
     const dir = fs.mkdtempSync('/tmp/berth-compose-life-');
     const file = path.join(dir, 'compose.yaml');
