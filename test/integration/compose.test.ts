@@ -251,6 +251,55 @@ networks:
     }
   });
 
+  test('build (dockerfile, args, target, labels), attached up following logs with coloured prefixes, up --wait', () => {
+    const dir = fs.mkdtempSync('/tmp/berth-compose-build-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'attached';
+    try {
+      fs.mkdirSync(path.join(dir, 'app'));
+      fs.writeFileSync(path.join(dir, 'app', 'Custom.Dockerfile'), 'FROM busybox AS base\nARG MSG=unset\nRUN echo "$MSG" > /msg\nFROM base AS final\nCMD ["cat", "/msg"]\nFROM base AS other\nCMD ["echo", "wrong stage"]\n');
+      fs.writeFileSync(
+        file,
+        `services:
+  app:
+    build:
+      context: ./app
+      dockerfile: Custom.Dockerfile
+      args: {MSG: built-with-arg}
+      target: final
+      labels: {org.example.kind: demo}
+  other:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; echo second"]
+`,
+      );
+      ok(compose(file, p, ['build']), 'build');
+      const labels = JSON.parse(d.docker(['image', 'inspect', '-f', '{{json .Config.Labels}}', `${p}-app`]).stdout) as Record<string, string>;
+      assert.equal(labels['org.example.kind'], 'demo');
+      assert.equal(labels['com.docker.compose.service'], 'app');
+      // Attached: the output of both, prefixed and coloured per service, until both have exited.
+      const up = ok(compose(file, p, ['--ansi', 'always', 'up']), 'up');
+      assert.match(up, new RegExp(`^Attaching to ${p}-app-1, ${p}-other-1$`, 'm'));
+      assert.match(up, new RegExp(`^\x1b\\[36m${p}-app-1    \\| \x1b\\[0mbuilt-with-arg$`, 'm'));
+      assert.match(up, new RegExp(`^\x1b\\[33m${p}-other-1  \\| \x1b\\[0msecond$`, 'm'));
+      assert.match(up, new RegExp(`^${p}-app-1 exited with code 0$`, 'm'));
+      assert.match(up, new RegExp(`^${p}-other-1 exited with code 0$`, 'm'));
+      // --rmi local: the built image goes, busybox (named in the file) stays.
+      ok(compose(file, p, ['down', '--rmi', 'local']), 'down --rmi local');
+      assert.notEqual(d.docker(['image', 'inspect', `${p}-app`]).code, 0);
+      assert.equal(d.docker(['image', 'inspect', 'busybox']).code, 0);
+      // --wait returns once the services run (no health checks here).
+      fs.writeFileSync(file, 'services:\n  svc:\n    image: busybox\n    command: sleep 1000\n    stop_signal: SIGKILL\n');
+      ok(compose(file, p, ['up', '-d', '--wait', '--remove-orphans']), 'up --wait');
+      assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', `${p}-svc-1`]).stdout.trim(), 'running');
+      ok(compose(file, p, ['down']), 'down');
+      assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
+    } finally {
+      compose(file, p, ['down', '-v', '--remove-orphans']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('scale, stop/start/restart/kill/rm, --remove-orphans, ls, images, compose labels', () => {
     const dir = fs.mkdtempSync('/tmp/berth-compose-life-');
     const file = path.join(dir, 'compose.yaml');
