@@ -15,6 +15,7 @@ import path from 'node:path';
 import { TestDaemon, integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
 import { containerId, httpGet, projectObjects, writeProject } from '../helpers/compose-project';
 import { parseYaml } from '../../src/compose/yaml';
+import { BerthRegistry } from '../helpers/berth-registry';
 
 const skip = integrationSkipReason() ?? (fs.existsSync('/usr/lib/cni/bridge') ? undefined : 'containernetworking-plugins is not installed');
 
@@ -296,6 +297,37 @@ networks:
       assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
     } finally {
       compose(file, p, ['down', '-v', '--remove-orphans']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('push and pull service images through a registry on 127.0.0.1', async () => {
+    const reg = new BerthRegistry('compose');
+    const dir = fs.mkdtempSync('/tmp/berth-compose-push-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'pushpull';
+    try {
+      await reg.start();
+      const image = `${reg.host}/demo/app:1`;
+      fs.mkdirSync(path.join(dir, 'app'));
+      fs.writeFileSync(path.join(dir, 'app', 'Dockerfile'), 'FROM busybox\nRUN echo pushed > /marker\n');
+      fs.writeFileSync(file, `services:\n  app:\n    image: ${image}\n    build: ./app\n    command: cat /marker\n  base:\n    image: busybox\n`);
+      ok(compose(file, p, ['build']), 'build');
+      const esc = image.replace(/[.]/g, '\\.');
+      const pushed = compose(file, p, ['push', 'app']);
+      ok(pushed, 'push');
+      assert.match(pushed.stderr, new RegExp(`Image ${esc}  Pushed`));
+      ok(d.docker(['rmi', image]), 'rmi');
+      ok(compose(file, p, ['pull', '--ignore-buildable', 'app']), 'pull ignoring buildable');
+      assert.notEqual(d.docker(['image', 'inspect', image]).code, 0, 'a buildable service was pulled');
+      const pulled = compose(file, p, ['pull', 'app']);
+      ok(pulled, 'pull');
+      assert.match(pulled.stderr, new RegExp(`Image ${esc}  Pulled`));
+      assert.equal(ok(compose(file, p, ['run', '--rm', 'app']), 'run'), 'pushed\n');
+    } finally {
+      compose(file, p, ['down', '--rmi', 'local']);
+      d.docker(['rmi', `${reg.host}/demo/app:1`]);
+      await reg.cleanup();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
