@@ -135,7 +135,7 @@ function restartPolicy(r: unknown): Dict | undefined {
   return name === 'no' ? { Name: '' } : { Name: name, MaximumRetryCount: count ? Number(count) : 0 };
 }
 
-function ports(p: Project, s: Service, include: boolean): { exposed: Dict; bindings: Dict } {
+function ports(s: Service, include: boolean): { exposed: Dict; bindings: Dict } {
   const exposed: Dict = {};
   const bindings: Record<string, Dict[]> = {};
   for (const e of s.expose ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
@@ -145,7 +145,6 @@ function ports(p: Project, s: Service, include: boolean): { exposed: Dict; bindi
     if (!include) continue;
     (bindings[key] ??= []).push({ HostIp: port.host_ip ?? '', HostPort: port.published ?? '' });
   }
-  void p;
   return { exposed, bindings };
 }
 
@@ -234,7 +233,7 @@ function networkMode(p: Project, s: Service): string {
 /** Everything `POST /containers/create` needs for replica `o.number` of `s`. */
 export function containerPlan(p: Project, s: Service, o: PlanOptions): ContainerPlan {
   const env = Object.entries(s.environment ?? {}).map(([k, v]) => (v === null ? k : `${k}=${v}`));
-  const pt = ports(p, s, !o.oneoff || !!o.servicePorts);
+  const pt = ports(s, !o.oneoff || !!o.servicePorts);
   const m = mounts(p, s);
   const tmpfs: Dict = {};
   for (const t of (s.tmpfs as string[] | undefined) ?? []) {

@@ -10,7 +10,7 @@ import { packContext } from '../build/context/tar';
 import fs from 'node:fs';
 import { ComposeError } from './errors';
 import { startOrder } from './load';
-import { configHash, containerPlan, imageName } from './convert';
+import { configHash, containerName, containerPlan, imageName } from './convert';
 import { COMPOSE_VERSION, LABEL, type DependsOn, type Project, type Service } from './model';
 import path from 'node:path';
 
@@ -305,7 +305,7 @@ export class ComposeProject {
         await this.removeContainer(c, false, true);
       }
       const id = await this.createContainer(s, n, hash, !!c);
-      if (!o.noStart) await this.startContainer(containerNameFor(this.project, s, n), id);
+      if (!o.noStart) await this.startContainer(containerName(this.project, s, n), id);
       ids.push(id);
     }
     return ids;
@@ -433,10 +433,6 @@ export function numberOf(c: ContainerSummary): number {
 
 export function nameOf(c: ContainerSummary): string {
   return (c.Names?.[0] ?? c.Id).replace(/^\//, '');
-}
-
-function containerNameFor(p: Project, s: Service, n: number): string {
-  return (s.container_name as string | undefined) ?? `${p.name}-${s.name}-${n}`;
 }
 
 /** "name:tag" / "name@digest" / "name" to the fromImage/tag pair. */
