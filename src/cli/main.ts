@@ -78,6 +78,7 @@ const L = {
   volumeLs: () => import('./commands/volume').then((m) => m.volumeLsCommand),
   volumePrune: () => import('./commands/volume').then((m) => m.volumePruneCommand),
   volumeRm: () => import('./commands/volume').then((m) => m.volumeRmCommand),
+  compose: () => import('./commands/compose').then((m) => m.composeCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
@@ -97,6 +98,7 @@ export const COMMON: Record<string, Entry> = {
 
 export const OTHER: Record<string, Entry> = {
   attach: { short: 'Attach local standard input, output, and error streams to a running container', load: L.attach },
+  compose: { short: 'Define and run multi-container applications (Docker Compose)', load: L.compose },
   create: { short: 'Create a new container', load: L.create },
   events: { short: 'Get real time events from the server', load: L.events },
   history: { short: 'Show the history of an image', load: L.history },

@@ -33,6 +33,7 @@ import { HealthMonitor } from './health';
 import { startOnBoot } from './restart';
 import { runtimeProbe } from './probe';
 export type { DaemonEvent } from './events';
+import { topRoutes } from '../api/routes/top';
 
 export class Daemon {
   readonly db: DB;
@@ -185,6 +186,7 @@ export class Daemon {
     buildRoutes(router, this);
     execRoutes(router, this.exec);
     eventRoutes(router, this);
+    topRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;

@@ -52,6 +52,8 @@ export function mergeHealthcheck(user: unknown, image: unknown): HealthConfig | 
   if (u.Test !== undefined && u.Test !== null && !(Array.isArray(u.Test) && u.Test.every((t) => typeof t === 'string'))) {
     throw invalidArgument('Healthcheck.Test must be a list of strings');
   }
+  // docker-py sends null for unset fields; Docker reads null as zero (unset).
+  for (const k of [...DURATIONS, 'Retries'] as const) if (u[k] === null) delete u[k];
   for (const k of DURATIONS) {
     const v = u[k];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v))) throw invalidArgument(`Healthcheck.${k} must be an integer (nanoseconds)`);
