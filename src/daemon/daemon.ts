@@ -26,6 +26,8 @@ import { VolumeService } from '../volume/local';
 import { volumeRoutes } from '../api/routes/volumes';
 import { NetworkManager } from '../network/manager';
 import { networkRoutes } from '../api/routes/networks';
+import { containerFsRoutes } from '../api/routes/container-fs';
+import { systemDfRoutes } from '../api/routes/system-df';
 
 export interface DaemonEvent {
   Type: string;
@@ -174,6 +176,8 @@ export class Daemon {
     volumeRoutes(router, this);
     networkRoutes(router, this);
     buildRoutes(router, this);
+    containerFsRoutes(router, this);
+    systemDfRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;

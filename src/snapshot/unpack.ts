@@ -451,7 +451,7 @@ function forgetUnder<T>(m: Set<string> | Map<string, T>, rel: string): void {
 // ---------------------------------------------------------------------------------------------
 // Unpacking
 
-function setXattrs(p: string, xattrs: Map<string, Buffer>, what: string): void {
+export function setXattrs(p: string, xattrs: Map<string, Buffer>, what: string): void {
   for (const [k, v] of xattrs) {
     try {
       native().lsetxattr(p, k, v);
@@ -779,15 +779,15 @@ export class TarWriter {
   }
 }
 
-function majorOf(rdev: bigint): number {
+export function majorOf(rdev: bigint): number {
   return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
 }
 
-function minorOf(rdev: bigint): number {
+export function minorOf(rdev: bigint): number {
   return Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
 }
 
-function readXattrs(p: string): Map<string, Buffer> {
+export function readXattrs(p: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const k of native().llistxattr(p)) {
     if (k.startsWith('trusted.overlay.')) continue; // overlayfs' own bookkeeping
@@ -805,9 +805,10 @@ const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a),
  * converted to the layer format: a 0/0 character device becomes a `.wh.<name>` whiteout, a directory
  * with trusted.overlay.opaque=y gets a `.wh..wh..opq` entry. Owners, modes, mtimes (whole seconds),
  * xattrs (but overlayfs' trusted.overlay.*) and hard links (second and later names of an inode) are
- * preserved; sockets are skipped. On failure `out` is left as is: the caller should destroy it.
+ * preserved; sockets are skipped, and so is what `skip` (given the relative path) rejects. On
+ * failure `out` is left as is: the caller should destroy it.
  */
-export async function packDirectory(dir: string, out: NodeJS.WritableStream): Promise<void> {
+export async function packDirectory(dir: string, out: NodeJS.WritableStream, skip?: (rel: string) => boolean): Promise<void> {
   const w = new TarWriter(out);
   const root = path.resolve(dir);
   const inodes = new Map<string, string>();
@@ -818,6 +819,7 @@ export async function packDirectory(dir: string, out: NodeJS.WritableStream): Pr
     for (const name of names) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
+      if (skip?.(rel)) continue;
       const st: BigIntStats = fs.lstatSync(abs, { bigint: true });
       const base = {
         mode: Number(st.mode & 0o7777n),
