@@ -73,6 +73,13 @@ const L = {
   volumeLs: () => import('./commands/volume').then((m) => m.volumeLsCommand),
   volumePrune: () => import('./commands/volume').then((m) => m.volumePruneCommand),
   volumeRm: () => import('./commands/volume').then((m) => m.volumeRmCommand),
+  cp: () => import('./commands/cp').then((m) => m.cpCommand),
+  diff: () => import('./commands/diff').then((m) => m.diffCommand),
+  commit: () => import('./commands/commit').then((m) => m.commitCommand),
+  export: () => import('./commands/export').then((m) => m.exportCommand),
+  imagePrune: () => import('./commands/prune').then((m) => m.imagePruneCommand),
+  systemPrune: () => import('./commands/prune').then((m) => m.systemPruneCommand),
+  systemDf: () => import('./commands/system').then((m) => m.systemDfCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
@@ -90,7 +97,11 @@ export const COMMON: Record<string, Entry> = {
 };
 
 export const OTHER: Record<string, Entry> = {
+  commit: { short: "Create a new image from a container's changes", load: L.commit },
+  cp: { short: 'Copy files/folders between a container and the local filesystem', load: L.cp },
   create: { short: 'Create a new container', load: L.create },
+  diff: { short: "Inspect changes to files or directories on a container's filesystem", load: L.diff },
+  export: { short: "Export a container's filesystem as a tar archive", load: L.export },
   history: { short: 'Show the history of an image', load: L.history },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
   inspect: { short: 'Return low-level information on berth objects', load: L.inspect },
@@ -126,7 +137,11 @@ export const MANAGEMENT: Record<string, Group> = {
   container: {
     short: 'Manage containers',
     commands: {
+      commit: OTHER.commit,
+      cp: OTHER.cp,
       create: OTHER.create,
+      diff: OTHER.diff,
+      export: OTHER.export,
       inspect: { short: 'Display detailed information on one or more containers', load: L.containerInspect },
       kill: OTHER.kill,
       logs: OTHER.logs,
@@ -154,6 +169,7 @@ export const MANAGEMENT: Record<string, Group> = {
       inspect: { short: 'Display detailed information on one or more images', load: L.imageInspect },
       load: OTHER.load,
       ls: { short: 'List images', load: L.images },
+      prune: { short: 'Remove unused images', load: L.imagePrune },
       pull: COMMON.pull,
       push: COMMON.push,
       list: ls({ short: 'List images', load: L.images }),
@@ -194,6 +210,14 @@ export const MANAGEMENT: Record<string, Group> = {
       prune: { short: 'Remove all unused networks', load: L.networkPrune },
       rm: { short: 'Remove one or more networks', load: L.networkRm },
       remove: rm({ short: 'Remove one or more networks', load: L.networkRm }),
+    },
+  },
+  system: {
+    short: 'Manage berth',
+    commands: {
+      df: { short: 'Show berth disk usage', load: L.systemDf },
+      info: COMMON.info,
+      prune: { short: 'Remove unused data', load: L.systemPrune },
     },
   },
   registry: {
@@ -276,6 +300,10 @@ const ALIASES: Record<string, string[]> = {
   pull: ['image pull', 'pull'],
   push: ['image push', 'push'],
   build: ['image build', 'build', 'builder build'],
+  cp: ['container cp', 'cp'],
+  diff: ['container diff', 'diff'],
+  commit: ['container commit', 'commit'],
+  export: ['container export', 'export'],
 };
 
 export function aliasesFor(spec: CommandSpec): string[] | undefined {
