@@ -9,7 +9,6 @@
  * LIBARCHIVE.xattr.*), GNU long names/links and base-256 numbers; sparse files are refused.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import fs, { constants as FS, promises as fsp } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
@@ -729,8 +728,26 @@ function encodeHeader(h: TarHeader): Buffer[] {
 export class TarWriter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
+  /** Waits for 'drain' when `out` is full; fails when `out` closes first (a client that went away). */
   private async write(b: Buffer): Promise<void> {
-    if (b.length && !this.out.write(b)) await once(this.out as unknown as NodeJS.EventEmitter, 'drain');
+    const out = this.out as NodeJS.WritableStream & { destroyed?: boolean };
+    if (out.destroyed) throw new Error('tar: the output was closed');
+    if (!b.length || out.write(b)) return;
+    const ee = out as unknown as NodeJS.EventEmitter;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        ee.off('drain', onDrain);
+        ee.off('close', onClose);
+        ee.off('error', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (err?: Error): void => done(err instanceof Error ? err : new Error('tar: the output was closed'));
+      ee.on('drain', onDrain);
+      ee.on('close', onClose);
+      ee.on('error', onClose);
+    });
   }
 
   /** An entry; `data` (regular files only) must be h.size bytes. */

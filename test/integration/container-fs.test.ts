@@ -251,6 +251,19 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
     assert.match(pruned, /Total reclaimed space: 8kB\n$/);
   });
 
+  test('a client that stops reading an export or a cp releases the container (no stuck lock, no mount left)', () => {
+    ok(d.docker(['create', '--name', 'gone-reader', 'busybox', 'true']));
+    const berth = `${process.execPath} ${path.join(__dirname, '..', '..', '..', 'bin', 'berth')}`;
+    for (const cmd of [`${berth} export gone-reader | head -c 100 >/dev/null`, `${berth} cp gone-reader:/bin - | head -c 100 >/dev/null`]) {
+      spawnSync('sh', ['-c', cmd], { env: { ...process.env, BERTH_HOST: d.host }, timeout: 60_000 });
+    }
+    // Both need the container's lock: they hang if a dead transfer still holds it.
+    assert.equal(ok(d.docker(['start', '-a', 'gone-reader'], { timeout: 30_000 })), '');
+    ok(d.docker(['rm', 'gone-reader'], { timeout: 30_000 }));
+    const merged = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(path.join(d.dataRoot, 'containers')));
+    assert.deepEqual(merged, []);
+  });
+
   test('API: HEAD archive gives the stat header, 404 for a missing path; PUT refuses a tar leaving the directory', async () => {
     ok(d.docker(['create', '--name', 'api-c', 'busybox', 'true']));
     const head = await d.request('HEAD', '/containers/api-c/archive?path=/etc/passwd');
