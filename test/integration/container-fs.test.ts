@@ -251,6 +251,24 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
     assert.match(pruned, /Total reclaimed space: 8kB\n$/);
   });
 
+  test('commit of a running container pauses it for the commit and resumes it', () => {
+    ok(d.docker(['run', '-d', '--name', 'live-commit', 'busybox', 'sh', '-c', 'echo live > /state; sleep 300']));
+    let out = '';
+    for (let i = 0; i < 50 && out !== 'live\n'; i++) out = spawnSync('sh', ['-c', `DOCKER_HOST=${d.host} /usr/local/bin/docker cp live-commit:/state - 2>/dev/null | tar -xO`], { encoding: 'utf8' }).stdout;
+    assert.equal(out, 'live\n');
+    ok(d.docker(['commit', 'live-commit', 'live-img']));
+    assert.equal(ok(d.docker(['inspect', '-f', '{{.State.Status}}', 'live-commit'])).trim(), 'running');
+    const pid = Number(ok(d.docker(['inspect', '-f', '{{.State.Pid}}', 'live-commit'])).trim());
+    // The freezer says THAWED again (cgroup v1; v2's cgroup.freeze reads 0).
+    const cg = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+    const v1 = cg.find((l) => l.split(':')[1] === 'freezer');
+    const frozen = v1 ? fs.readFileSync(`/sys/fs/cgroup/freezer${v1.split(':')[2]}/freezer.state`, 'utf8').trim() : fs.readFileSync(`/sys/fs/cgroup${cg.find((l) => l.startsWith('0::'))!.slice(3)}/cgroup.freeze`, 'utf8').trim();
+    assert.ok(frozen === 'THAWED' || frozen === '0', `freezer state ${frozen}`);
+    assert.equal(ok(d.docker(['run', '--rm', 'live-img', 'cat', '/state'])), 'live\n');
+    ok(d.docker(['rm', '-f', 'live-commit']));
+    ok(d.docker(['rmi', 'live-img']));
+  });
+
   test('a client that stops reading an export or a cp releases the container (no stuck lock, no mount left)', () => {
     ok(d.docker(['create', '--name', 'gone-reader', 'busybox', 'true']));
     const berth = `${process.execPath} ${path.join(__dirname, '..', '..', '..', 'bin', 'berth')}`;

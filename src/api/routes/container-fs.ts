@@ -16,6 +16,8 @@ import { TarWriter } from '../../snapshot/unpack';
 import { directorySize } from '../../util/dirsize';
 import { checkFilters, createdBefore, labelsMatch } from './prune-filters';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 /** Runs `fn` with the container's filesystem open, serialised with its lifecycle. */
 async function withFs<T>(d: Daemon, ref: string, fn: (v: ContainerFs, c: ContainerRecord) => Promise<T>, rootOnly = false): Promise<T> {
@@ -51,6 +53,23 @@ async function streamTar(ctx: Ctx, headers: Record<string, string>, write: (res:
   }
 }
 
+const execFileP = promisify(execFile);
+
+/** `runc pause`; returns the resume. A runtime that cannot pause (no freezer) leaves it running. */
+async function freeze(d: Daemon, c: ContainerRecord): Promise<(() => Promise<void>) | undefined> {
+  const rt = d.runtimes[c.berth.runtime];
+  if (!rt) return undefined;
+  const args = ['--root', rt.cfg.stateRoot];
+  try {
+    await execFileP(rt.cfg.path, [...args, 'pause', c.Id]);
+  } catch {
+    return undefined;
+  }
+  return async () => {
+    await execFileP(rt.cfg.path, [...args, 'resume', c.Id]).catch((e: Error) => d.log('error', `resume ${c.Id} after commit: ${e.message}`));
+  };
+}
+
 export function containerFsRoutes(r: Router, d: Daemon): void {
   const statRoute = async (ctx: Ctx): Promise<void> => {
     const ref = ctx.params[0];
@@ -64,6 +83,7 @@ export function containerFsRoutes(r: Router, d: Daemon): void {
         return;
       }
       await streamTar(ctx, header, (res) => archivePath(v, p, ref, res));
+      d.emitEvent('container', 'archive-path', v.c.Id, { path: p });
     });
   };
   r.add('HEAD', /^\/containers\/([^/]+)\/archive$/, statRoute);
@@ -72,7 +92,11 @@ export function containerFsRoutes(r: Router, d: Daemon): void {
   r.add('PUT', /^\/containers\/([^/]+)\/archive$/, async (ctx) => {
     const ref = ctx.params[0];
     const p = pathParam(ctx);
-    await withFs(d, ref, (v) => extractToPath(v, p, ref, ctx.req, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') }));
+    const id = await withFs(d, ref, async (v) => {
+      await extractToPath(v, p, ref, ctx.req, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') });
+      return v.c.Id;
+    });
+    d.emitEvent('container', 'extract-to-dir', id, { path: p });
     sendJson(ctx, 200);
   });
 
@@ -104,14 +128,20 @@ export function containerFsRoutes(r: Router, d: Daemon): void {
     const c0 = d.containers.resolve(ref);
     const img = await d.containers.exclusive(c0.Id, async () => {
       const c = d.containers.get(c0.Id) ?? c0;
-      return commitContainer(d.store, c, d.containers.paths(c.Id).upper, d.store.getImage(c.Image), {
-        repo: q.get('repo') || undefined,
-        tag: q.get('tag') || undefined,
-        comment: q.get('comment') || undefined,
-        author: q.get('author') || undefined,
-        changes: q.getAll('changes').filter((x) => x !== ''),
-        config: body ?? null,
-      });
+      // As Docker (pause=true by default): the processes are frozen while the layer is packed.
+      const frozen = boolParam(q, 'pause', true) && c.State.Running && !c.State.Paused ? await freeze(d, c) : undefined;
+      try {
+        return await commitContainer(d.store, c, d.containers.paths(c.Id).upper, d.store.getImage(c.Image), {
+          repo: q.get('repo') || undefined,
+          tag: q.get('tag') || undefined,
+          comment: q.get('comment') || undefined,
+          author: q.get('author') || undefined,
+          changes: q.getAll('changes').filter((x) => x !== ''),
+          config: body ?? null,
+        });
+      } finally {
+        await frozen?.();
+      }
     });
     d.emitEvent('container', 'commit', c0.Id, { comment: q.get('comment') ?? '', imageID: img.id, imageRef: d.store.familiarTags(img.id)[0] ?? '' });
     sendJson(ctx, 201, { Id: img.id });
