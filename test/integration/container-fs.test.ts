@@ -249,6 +249,7 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
     assert.match(pruned, /Deleted Containers:\n[0-9a-f]{64}\n/);
     assert.match(pruned, /Deleted Volumes:\n[0-9a-f]{64}\n/);
     assert.match(pruned, /Total reclaimed space: 8kB\n$/);
+    assert.match(ok(d.docker(['system', 'prune', '-f'])), /Total reclaimed space: 0B\n$/);
   });
 
   test('commit of a running container pauses it for the commit and resumes it', () => {
