@@ -155,6 +155,19 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
       assert.equal(fs.readdirSync(ro).length, 0);
       ok(run(['rm', '-v', name]));
       ok(run(['volume', 'rm', `cpvol-${cli}`]));
+      // A running container's tmpfs is reached through its own mount namespace.
+      const t = `cp-tmpfs-${cli}`;
+      ok(run(['run', '-d', '--name', t, '--tmpfs', '/scratch', 'busybox', 'sh', '-c', 'echo in-tmpfs > /scratch/f; sleep 300']));
+      let got = '';
+      for (let i = 0; i < 50 && got !== 'in-tmpfs\n'; i++) {
+        const out = path.join(d.dir, `tmpfs-${cli}-${i}`);
+        if (run(['cp', `${t}:/scratch/f`, out]).code === 0) got = fs.readFileSync(out, 'utf8');
+      }
+      assert.equal(got, 'in-tmpfs\n');
+      ok(run(['cp', src, `${t}:/scratch/`]));
+      const upper = path.join(d.dataRoot, 'containers', ok(run(['inspect', '-f', '{{.Id}}', t])).trim(), 'upper');
+      assert.equal(fs.existsSync(path.join(upper, 'scratch', 'in-volume')), false, 'written to the tmpfs, not the rootfs');
+      ok(run(['rm', '-f', t]));
     });
 
     test(`${cli}: diff lists A/C/D; commit then run sees the change; export holds it`, () => {
