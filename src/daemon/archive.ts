@@ -29,21 +29,26 @@ function baseName(p: string): string {
   return parts.length ? parts[parts.length - 1] : '.';
 }
 
-/**
- * Docker's ResolvePath: the directory part is resolved (symlinks followed inside the root), the
- * last component is not, unless the path ends in '/' or '/.'.
- */
-function resolveSource(v: ContainerFs, p: string, ref: string): Resolved {
-  const abs = absolute(p);
+/** Resolves a container path; a missing one (or one through a non-directory) is Docker's 404. */
+function resolveExisting(v: ContainerFs, p: string, ref: string, followLast: boolean): Resolved {
   let r: Resolved;
   try {
-    r = v.resolve(abs, /\/\.?$/.test(abs) && abs !== '/');
+    r = v.resolve(absolute(p), followLast);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw notFound(`Could not find the file ${p} in container ${ref}`);
     throw e;
   }
   if (!r.st) throw notFound(`Could not find the file ${p} in container ${ref}`);
   return r;
+}
+
+/**
+ * Docker's ResolvePath: the directory part is resolved (symlinks followed inside the root), the
+ * last component is not, unless the path ends in '/' or '/.'.
+ */
+function resolveSource(v: ContainerFs, p: string, ref: string): Resolved {
+  const abs = absolute(p);
+  return resolveExisting(v, p, ref, /\/\.?$/.test(abs) && abs !== '/');
 }
 
 export function statPath(v: ContainerFs, p: string, ref: string): PathStat {
@@ -74,8 +79,7 @@ export interface ExtractOptions {
 
 /** Checks the extraction point (Docker's order: exists, is a directory, is writable). */
 export function extractionPoint(v: ContainerFs, p: string, ref: string): Resolved {
-  const r = v.resolve(absolute(p), true);
-  if (!r.st) throw notFound(`Could not find the file ${p} in container ${ref}`);
+  const r = resolveExisting(v, p, ref, true);
   if (!fs.statSync(r.host).isDirectory()) throw invalidArgument('extraction point is not a directory');
   const ro = v.readOnly(r.comps);
   if (ro) throw forbidden(ro);

@@ -210,7 +210,3 @@ export function goFileMode(st: fs.Stats): number {
   else if (st.isBlockDevice()) m |= 1 << 26;
   return m >>> 0;
 }
-
-/** The inverse, for clients: is it a directory / a symlink? */
-export const GO_MODE_DIR = 2 ** 31;
-export const GO_MODE_SYMLINK = 1 << 27;

@@ -91,6 +91,16 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
       assert.equal(r.status, 0, String(r.stderr));
       fs.writeFileSync(tarOut, r.stdout);
       assert.deepEqual([...listTar(tarOut).keys()].sort(), ['nested', 'nested/deeper', 'nested/deeper/file.txt']);
+      // A tar on stdin is extracted into an existing directory.
+      const bin = cli === 'docker' ? '/usr/local/bin/docker' : `${process.execPath} ${path.join(__dirname, '..', '..', '..', 'bin', 'berth')}`;
+      const piped = spawnSync('sh', ['-c', `tar -C ${tree} -cf - nested | ${bin} cp - ${name}:/root`], { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host }, encoding: 'utf8' });
+      assert.equal(piped.status, 0, piped.stderr);
+      const fromStdin = path.join(d.dir, `stdin-${cli}`);
+      ok(run(['cp', `${name}:/root/nested/deeper/file.txt`, fromStdin]));
+      assert.equal(fs.readFileSync(fromStdin, 'utf8'), 'deep\n');
+      const notDir = spawnSync('sh', ['-c', `tar -C ${tree} -cf - nested | ${bin} cp - ${name}:/copied/run.sh`], { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host }, encoding: 'utf8' });
+      assert.equal(notDir.status, 1);
+      assert.match(notDir.stderr, /destination "cp-run-\w+:\/copied\/run\.sh" must be a directory/);
       const missing = run(['cp', `${name}:/no/such/file`, path.join(d.dir, 'x')]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /Could not find the file \/no\/such\/file in container cp-run-/);
