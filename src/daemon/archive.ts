@@ -119,7 +119,7 @@ export async function extractToPath(v: ContainerFs, p: string, ref: string, inpu
           if (ro) throw forbidden(ro);
         },
       },
-      { owner, noOverwriteDirNonDir: opts.noOverwriteDirNonDir },
+      { owner, noOverwriteDirNonDir: opts.noOverwriteDirNonDir, showAs: (comps) => containerPath([...dest.comps, ...comps]) },
     );
   } catch (e) {
     if ((e as { overwrite?: boolean }).overwrite || /^tar: |archive entry|escapes the destination/.test((e as Error).message)) throw invalidArgument((e as Error).message);

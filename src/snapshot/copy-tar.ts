@@ -95,6 +95,8 @@ export interface ExtractOptions {
   noOverwriteDirNonDir?: boolean;
   /** Rename the first component of every entry: [old, new] (docker's RebaseArchiveEntries). */
   rebase?: [string, string];
+  /** How errors name a destination path (the container's view rather than the host's). */
+  showAs?: (comps: string[]) => string;
 }
 
 /** Docker's RebaseArchiveEntries for one name: the first component `from` becomes `to`. */
@@ -125,7 +127,7 @@ export async function extractTree(input: NodeJS.ReadableStream, target: ExtractT
       if (!comps.length) continue; // the destination itself keeps its owner and mode
       target.check?.(comps);
       const p = path.join(target.dir(comps.slice(0, -1), what), comps[comps.length - 1]);
-      await extractEntry(reader, e, p, target, opts, what);
+      await extractEntry(reader, e, p, target, opts, what, opts.showAs?.(comps) ?? p);
       if (e.type === 'dir') dirTimes.push({ p, e });
     }
     await reader.drain();
@@ -141,12 +143,12 @@ export async function extractTree(input: NodeJS.ReadableStream, target: ExtractT
   }
 }
 
-async function extractEntry(reader: TarReader, e: TarEntry, p: string, target: ExtractTarget, opts: ExtractOptions, what: string): Promise<void> {
+async function extractEntry(reader: TarReader, e: TarEntry, p: string, target: ExtractTarget, opts: ExtractOptions, what: string, shown: string): Promise<void> {
   const existing = fs.lstatSync(p, { throwIfNoEntry: false });
   if (existing) {
     const isDir = existing.isDirectory();
-    if (opts.noOverwriteDirNonDir && isDir && e.type !== 'dir') throw overwriteError(`cannot overwrite directory "${p}" with non-directory "${e.name}"`);
-    if (opts.noOverwriteDirNonDir && !isDir && e.type === 'dir') throw overwriteError(`cannot overwrite non-directory "${p}" with directory "${e.name}"`);
+    if (opts.noOverwriteDirNonDir && isDir && e.type !== 'dir') throw overwriteError(`cannot overwrite directory "${shown}" with non-directory "${e.name}"`);
+    if (opts.noOverwriteDirNonDir && !isDir && e.type === 'dir') throw overwriteError(`cannot overwrite non-directory "${shown}" with directory "${e.name}"`);
     if (!(isDir && e.type === 'dir')) fs.rmSync(p, { recursive: true, force: true });
   }
   const uid = opts.owner?.uid ?? e.uid;

@@ -101,6 +101,12 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
       const notDir = spawnSync('sh', ['-c', `tar -C ${tree} -cf - nested | ${bin} cp - ${name}:/copied/run.sh`], { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host }, encoding: 'utf8' });
       assert.equal(notDir.status, 1);
       assert.match(notDir.stderr, /destination "cp-run-\w+:\/copied\/run\.sh" must be a directory/);
+      // A file never replaces a directory (nor the reverse).
+      fs.mkdirSync(path.join(d.dir, `clash-${cli}`, 'nested'), { recursive: true });
+      fs.writeFileSync(path.join(d.dir, `clash-${cli}`, 'nested', 'deeper'), 'a file now');
+      const refused = run(['cp', path.join(d.dir, `clash-${cli}`, 'nested'), `${name}:/copied/`]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /cannot overwrite directory "\/copied\/nested\/deeper" with non-directory "nested\/deeper"/);
       const missing = run(['cp', `${name}:/no/such/file`, path.join(d.dir, 'x')]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /Could not find the file \/no\/such\/file in container cp-run-/);
