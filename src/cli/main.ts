@@ -97,12 +97,12 @@ export const COMMON: Record<string, Entry> = {
 };
 
 export const OTHER: Record<string, Entry> = {
+  create: { short: 'Create a new container', load: L.create },
+  history: { short: 'Show the history of an image', load: L.history },
   commit: { short: "Create a new image from a container's changes", load: L.commit },
   cp: { short: 'Copy files/folders between a container and the local filesystem', load: L.cp },
-  create: { short: 'Create a new container', load: L.create },
   diff: { short: "Inspect changes to files or directories on a container's filesystem", load: L.diff },
   export: { short: "Export a container's filesystem as a tar archive", load: L.export },
-  history: { short: 'Show the history of an image', load: L.history },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
   inspect: { short: 'Return low-level information on berth objects', load: L.inspect },
   kill: { short: 'Kill one or more running containers', load: L.kill },
@@ -137,13 +137,13 @@ export const MANAGEMENT: Record<string, Group> = {
   container: {
     short: 'Manage containers',
     commands: {
-      commit: OTHER.commit,
-      cp: OTHER.cp,
       create: OTHER.create,
-      diff: OTHER.diff,
-      export: OTHER.export,
       inspect: { short: 'Display detailed information on one or more containers', load: L.containerInspect },
       kill: OTHER.kill,
+      commit: OTHER.commit,
+      cp: OTHER.cp,
+      diff: OTHER.diff,
+      export: OTHER.export,
       logs: OTHER.logs,
       port: OTHER.port,
       ls: { short: 'List containers', load: L.ps },

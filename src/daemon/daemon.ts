@@ -170,14 +170,14 @@ export class Daemon {
     await this.network.reconcile();
     this.containers.watchExits();
     const router = new Router();
+    containerFsRoutes(router, this);
+    systemDfRoutes(router, this);
     systemRoutes(router, this);
     imageRoutes(router, this);
     containerRoutes(router, this);
     volumeRoutes(router, this);
     networkRoutes(router, this);
     buildRoutes(router, this);
-    containerFsRoutes(router, this);
-    systemDfRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;
