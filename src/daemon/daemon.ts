@@ -18,6 +18,8 @@ import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
 import { buildRoutes } from '../api/routes/build';
+import { containerFsRoutes } from '../api/routes/container-fs';
+import { systemDfRoutes } from '../api/routes/system-df';
 import { Builder } from '../build/builder';
 import { randomHex } from '../util/digest';
 import { Distribution, type AuthConfig } from '../image/distribution';
@@ -26,8 +28,6 @@ import { VolumeService } from '../volume/local';
 import { volumeRoutes } from '../api/routes/volumes';
 import { NetworkManager } from '../network/manager';
 import { networkRoutes } from '../api/routes/networks';
-import { containerFsRoutes } from '../api/routes/container-fs';
-import { systemDfRoutes } from '../api/routes/system-df';
 
 export interface DaemonEvent {
   Type: string;
