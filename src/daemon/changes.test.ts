@@ -28,8 +28,8 @@ test('containerChanges: whiteouts, opaque dirs, parents, unchanged copies and ru
     native().lsetxattr(path.join(upper, 'opq'), 'trusted.overlay.opaque', Buffer.from('y'));
     fs.writeFileSync(path.join(upper, 'opq/new'), 'n');
     fs.mkdirSync(path.join(upper, 'same'));
-    const st = fs.statSync(path.join(lower, 'same'));
-    fs.utimesSync(path.join(upper, 'same'), st.atime, st.mtime);
+    // whole seconds: the same time on both sides, as a copy-up keeps it
+    for (const dir of [lower, upper]) fs.utimesSync(path.join(dir, 'same'), 1_700_000_000, 1_700_000_000);
     fs.mkdirSync(path.join(upper, 'proc'));
     const runtime = runtimePaths(['/data']);
     const got = containerChanges(upper, [lower], runtime).map((c) => `${'CAD'[c.Kind]} ${c.Path}`);

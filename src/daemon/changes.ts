@@ -27,6 +27,15 @@ export function runtimePaths(mountDests: string[]): Set<string> {
   return out;
 }
 
+/**
+ * Docker's sameFsTime: equal, or the same second when one side has no sub-second part (a file
+ * system or archive that keeps whole seconds). Sub-microsecond differences are float rounding.
+ */
+function sameFsTime(a: number, b: number): boolean {
+  if (Math.abs(a - b) < 0.001) return true;
+  return Math.floor(a / 1000) === Math.floor(b / 1000) && (a % 1000 === 0 || b % 1000 === 0);
+}
+
 function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
@@ -93,7 +102,7 @@ export function containerChanges(upper: string, lowers: string[], runtime: Set<s
         kind = undefined;
       } else if (!lower) {
         kind = 1;
-      } else if (!(st.isDirectory() && lower.isDirectory() && st.size === lower.size && st.mode === lower.mode && Math.floor(st.mtimeMs) === Math.floor(lower.mtimeMs))) {
+      } else if (!(st.isDirectory() && lower.isDirectory() && st.size === lower.size && st.mode === lower.mode && sameFsTime(st.mtimeMs, lower.mtimeMs))) {
         kind = 0;
       }
       if (kind !== undefined) {
