@@ -23,10 +23,10 @@ function absolute(p: string): string {
   return p.startsWith('/') ? p : `/${p}`;
 }
 
-/** filepath.Base of the requested path: the name the archive's entries get. */
+/** filepath.Base of the requested path: the name the archive's entries get ('/' for the root). */
 function baseName(p: string): string {
   const parts = p.split('/').filter(Boolean);
-  return parts.length ? parts[parts.length - 1] : '.';
+  return parts.length ? parts[parts.length - 1] : '/';
 }
 
 /** Resolves a container path; a missing one (or one through a non-directory) is Docker's 404. */
@@ -56,7 +56,7 @@ export function statPath(v: ContainerFs, p: string, ref: string): PathStat {
   const st = r.st!;
   let linkTarget = '';
   if (st.isSymbolicLink()) linkTarget = containerPath(v.resolve(containerPath(r.comps), true).comps);
-  const name = p.split('/').filter(Boolean).length ? baseName(p) : '/';
+  const name = baseName(p);
   return { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget };
 }
 

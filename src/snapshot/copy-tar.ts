@@ -42,7 +42,8 @@ export async function packTree(w: TarWriter, top: string, hostOf: (rel: string[]
     const abs = hostOf(rel);
     const st: BigIntStats | undefined = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     if (!st || st.isSocket()) return;
-    const name = [top, ...rel].filter((x) => x !== '').join('/');
+    // The root of a container is archived as '/', '/bin'... (Docker's names: clients rebase them).
+    const name = top === '/' ? `/${rel.join('/')}` : [top, ...rel].filter((x) => x !== '').join('/');
     const base = {
       mode: Number(st.mode & 0o7777n),
       uid: opts.owner?.uid ?? Number(st.uid),
@@ -52,7 +53,7 @@ export async function packTree(w: TarWriter, top: string, hostOf: (rel: string[]
     };
     const emitTop = !(rel.length === 0 && (opts.skipTop || name === ''));
     if (st.isDirectory()) {
-      if (emitTop) await w.add({ ...base, name: name + '/', type: '5', xattrs: xattrsOf(abs) });
+      if (emitTop) await w.add({ ...base, name: name.endsWith('/') ? name : `${name}/`, type: '5', xattrs: xattrsOf(abs) });
       let names: string[];
       try {
         names = fs.readdirSync(abs).sort(byBytes);
@@ -101,6 +102,8 @@ export interface ExtractOptions {
 
 /** Docker's RebaseArchiveEntries for one name: the first component `from` becomes `to`. */
 export function rebaseName(name: string, from: string, to: string): string | null {
+  // The root ('/'): every name starts with it, and `to` goes in front.
+  if (from === '/') return name.startsWith('/') ? (name === '/' ? `${to}/` : `${to}${name}`) : null;
   const clean = name.replace(/^\/+/, '');
   if (clean === from || clean === `${from}/`) return clean.length > from.length ? `${to}/` : to;
   if (clean.startsWith(`${from}/`)) return to + clean.slice(from.length);

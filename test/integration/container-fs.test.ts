@@ -91,6 +91,15 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
       assert.equal(r.status, 0, String(r.stderr));
       fs.writeFileSync(tarOut, r.stdout);
       assert.deepEqual([...listTar(tarOut).keys()].sort(), ['nested', 'nested/deeper', 'nested/deeper/file.txt']);
+      // The whole root: to a new directory (which takes its content) and into an existing one.
+      const rootNew = path.join(d.dir, `root-new-${cli}`);
+      ok(run(['cp', `${name}:/`, rootNew]), 'cp the root out');
+      assert.equal(fs.readFileSync(path.join(rootNew, 'copied', 'secret'), 'utf8'), 'top secret\n');
+      assert.equal(fs.lstatSync(path.join(rootNew, 'bin', 'busybox')).isFile(), true);
+      const rootOld = path.join(d.dir, `root-old-${cli}`);
+      fs.mkdirSync(rootOld);
+      ok(run(['cp', `${name}:/`, rootOld]), 'cp the root into a directory');
+      assert.equal(fs.readlinkSync(path.join(rootOld, 'copied', 'link')), 'run.sh');
       // A tar on stdin is extracted into an existing directory.
       const bin = cli === 'docker' ? '/usr/local/bin/docker' : `${process.execPath} ${path.join(__dirname, '..', '..', '..', 'bin', 'berth')}`;
       const piped = spawnSync('sh', ['-c', `tar -C ${tree} -cf - nested | ${bin} cp - ${name}:/root`], { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host }, encoding: 'utf8' });
