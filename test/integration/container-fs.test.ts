@@ -147,6 +147,16 @@ describe('container filesystem: cp, diff, commit, export, prune, df', { skip }, 
       const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', '..', 'bin', 'berth'), 'cp', `${name}:/tmp/owned-a`, '-'], { env: { ...process.env, BERTH_HOST: d.host } });
       fs.writeFileSync(tar, r.stdout);
       assert.match(listTar(tar).get('owned-a') ?? '', / 1234\/5678$/);
+      // With a User, -a gives the files to that user (Docker's tarCopyOptions), looked up in the container.
+      const withUser = `cp-user-${cli}`;
+      ok(run(['create', '--name', withUser, '--user', 'user', 'busybox', 'true']));
+      ok(run(['cp', '-a', owned, `${withUser}:/tmp/as-user`]));
+      ok(run(['cp', owned, `${withUser}:/tmp/as-is`]));
+      const userUpper = path.join(d.dataRoot, 'containers', ok(run(['inspect', '-f', '{{.Id}}', withUser])).trim(), 'upper', 'tmp');
+      assert.deepEqual([fs.statSync(path.join(userUpper, 'as-user')).uid, fs.statSync(path.join(userUpper, 'as-user')).gid], [1000, 1000]);
+      // Without -a: berth writes root's; the docker CLI sends the file's owner, which the daemon keeps.
+      assert.equal(fs.statSync(path.join(userUpper, 'as-is')).uid, cli === 'berth' ? 0 : 1234);
+      ok(run(['rm', withUser]));
       // Escapes: through a relative symlink, an absolute one, and '..' beyond the root.
       const marker = `berth-escape-${cli}-${process.pid}`;
       const src = path.join(d.dir, marker);
