@@ -98,6 +98,8 @@ export interface ExtractOptions {
   rebase?: [string, string];
   /** How errors name a destination path (the container's view rather than the host's). */
   showAs?: (comps: string[]) => string;
+  /** Sees the (uncompressed) archive's bytes as they are read. */
+  onBytes?: (b: Buffer) => void;
 }
 
 /** Docker's RebaseArchiveEntries for one name: the first component `from` becomes `to`. */
@@ -113,7 +115,7 @@ export function rebaseName(name: string, from: string, to: string): string | nul
 /** Extracts a (possibly gzipped) tar stream into `target`. */
 export async function extractTree(input: NodeJS.ReadableStream, target: ExtractTarget, opts: ExtractOptions = {}): Promise<void> {
   const stream = await openDecompressed(input);
-  const reader = new TarReader(stream[Symbol.asyncIterator]());
+  const reader = new TarReader(stream[Symbol.asyncIterator](), opts.onBytes);
   const dirTimes: { p: string; e: TarEntry }[] = [];
   try {
     for (;;) {

@@ -159,13 +159,14 @@ async function copyFromContainer(cli: Cli, container: string, srcPath: string, d
     throw e;
   }
   let bytes = 0;
-  const counter = new PassThrough();
-  counter.on('data', (c: Buffer) => (bytes += c.length));
-  res.pipe(counter);
   const { extractTree } = await import('../../snapshot/copy-tar');
   const { resolveDir } = await import('../../snapshot/unpack');
   try {
-    await extractTree(counter, { dir: (comps, what) => resolveDir(plan.dir, comps, what, true) }, { noLchown: true, noOverwriteDirNonDir: true, rebase: srcBase === plan.name ? undefined : [srcBase, plan.name] });
+    await extractTree(
+      res,
+      { dir: (comps, what) => resolveDir(plan.dir, comps, what, true) },
+      { noLchown: true, noOverwriteDirNonDir: true, rebase: srcBase === plan.name ? undefined : [srcBase, plan.name], onBytes: (b) => (bytes += b.length) },
+    );
   } catch (e) {
     throw new StatusError(1, (e as Error).message);
   }
