@@ -79,6 +79,13 @@ const L = {
   volumePrune: () => import('./commands/volume').then((m) => m.volumePruneCommand),
   volumeRm: () => import('./commands/volume').then((m) => m.volumeRmCommand),
   compose: () => import('./commands/compose').then((m) => m.composeCommand),
+  cp: () => import('./commands/cp').then((m) => m.cpCommand),
+  diff: () => import('./commands/diff').then((m) => m.diffCommand),
+  commit: () => import('./commands/commit').then((m) => m.commitCommand),
+  export: () => import('./commands/export').then((m) => m.exportCommand),
+  imagePrune: () => import('./commands/prune').then((m) => m.imagePruneCommand),
+  systemPrune: () => import('./commands/prune').then((m) => m.systemPruneCommand),
+  systemDf: () => import('./commands/system').then((m) => m.systemDfCommand),
 };
 
 /** Top-level commands, in the groups docker's help shows. */
@@ -102,6 +109,10 @@ export const OTHER: Record<string, Entry> = {
   create: { short: 'Create a new container', load: L.create },
   events: { short: 'Get real time events from the server', load: L.events },
   history: { short: 'Show the history of an image', load: L.history },
+  commit: { short: "Create a new image from a container's changes", load: L.commit },
+  cp: { short: 'Copy files/folders between a container and the local filesystem', load: L.cp },
+  diff: { short: "Inspect changes to files or directories on a container's filesystem", load: L.diff },
+  export: { short: "Export a container's filesystem as a tar archive", load: L.export },
   import: { short: 'Import the contents from a tarball to create a filesystem image', load: L.import },
   inspect: { short: 'Return low-level information on berth objects', load: L.inspect },
   kill: { short: 'Kill one or more running containers', load: L.kill },
@@ -143,6 +154,10 @@ export const MANAGEMENT: Record<string, Group> = {
       exec: COMMON.exec,
       inspect: { short: 'Display detailed information on one or more containers', load: L.containerInspect },
       kill: OTHER.kill,
+      commit: OTHER.commit,
+      cp: OTHER.cp,
+      diff: OTHER.diff,
+      export: OTHER.export,
       logs: OTHER.logs,
       pause: OTHER.pause,
       port: OTHER.port,
@@ -170,6 +185,7 @@ export const MANAGEMENT: Record<string, Group> = {
       inspect: { short: 'Display detailed information on one or more images', load: L.imageInspect },
       load: OTHER.load,
       ls: { short: 'List images', load: L.images },
+      prune: { short: 'Remove unused images', load: L.imagePrune },
       pull: COMMON.pull,
       push: COMMON.push,
       list: ls({ short: 'List images', load: L.images }),
@@ -210,6 +226,14 @@ export const MANAGEMENT: Record<string, Group> = {
       prune: { short: 'Remove all unused networks', load: L.networkPrune },
       rm: { short: 'Remove one or more networks', load: L.networkRm },
       remove: rm({ short: 'Remove one or more networks', load: L.networkRm }),
+    },
+  },
+  system: {
+    short: 'Manage berth',
+    commands: {
+      df: { short: 'Show berth disk usage', load: L.systemDf },
+      info: COMMON.info,
+      prune: { short: 'Remove unused data', load: L.systemPrune },
     },
   },
   registry: {
@@ -292,6 +316,10 @@ const ALIASES: Record<string, string[]> = {
   pull: ['image pull', 'pull'],
   push: ['image push', 'push'],
   build: ['image build', 'build', 'builder build'],
+  cp: ['container cp', 'cp'],
+  diff: ['container diff', 'diff'],
+  commit: ['container commit', 'commit'],
+  export: ['container export', 'export'],
 };
 
 export function aliasesFor(spec: CommandSpec): string[] | undefined {

@@ -172,6 +172,11 @@ export class ContainerManager extends EventEmitter {
     return next;
   }
 
+  /** Runs `fn` while no lifecycle operation runs on the container (cp, export and commit use its rootfs). */
+  exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.withLock(id, fn);
+  }
+
   private liveOf(id: string): Live {
     let l = this.live.get(id);
     if (!l) {

@@ -19,6 +19,8 @@ import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
 import { buildRoutes } from '../api/routes/build';
+import { containerFsRoutes } from '../api/routes/container-fs';
+import { systemDfRoutes } from '../api/routes/system-df';
 import { Builder } from '../build/builder';
 import { randomHex } from '../util/digest';
 import { Distribution, type AuthConfig } from '../image/distribution';
@@ -178,6 +180,8 @@ export class Daemon {
     this.health.resumeAll();
     await startOnBoot(this.containers);
     const router = new Router();
+    containerFsRoutes(router, this);
+    systemDfRoutes(router, this);
     systemRoutes(router, this);
     imageRoutes(router, this);
     containerRoutes(router, this);

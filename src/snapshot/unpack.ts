@@ -9,7 +9,6 @@
  * LIBARCHIVE.xattr.*), GNU long names/links and base-256 numbers; sparse files are refused.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import fs, { constants as FS, promises as fsp } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
@@ -451,7 +450,7 @@ function forgetUnder<T>(m: Set<string> | Map<string, T>, rel: string): void {
 // ---------------------------------------------------------------------------------------------
 // Unpacking
 
-function setXattrs(p: string, xattrs: Map<string, Buffer>, what: string): void {
+export function setXattrs(p: string, xattrs: Map<string, Buffer>, what: string): void {
   for (const [k, v] of xattrs) {
     try {
       native().lsetxattr(p, k, v);
@@ -729,8 +728,26 @@ function encodeHeader(h: TarHeader): Buffer[] {
 export class TarWriter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
+  /** Waits for 'drain' when `out` is full; fails when `out` closes first (a client that went away). */
   private async write(b: Buffer): Promise<void> {
-    if (b.length && !this.out.write(b)) await once(this.out as unknown as NodeJS.EventEmitter, 'drain');
+    const out = this.out as NodeJS.WritableStream & { destroyed?: boolean };
+    if (out.destroyed) throw new Error('tar: the output was closed');
+    if (!b.length || out.write(b)) return;
+    const ee = out as unknown as NodeJS.EventEmitter;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        ee.off('drain', onDrain);
+        ee.off('close', onClose);
+        ee.off('error', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (err?: Error): void => done(err instanceof Error ? err : new Error('tar: the output was closed'));
+      ee.on('drain', onDrain);
+      ee.on('close', onClose);
+      ee.on('error', onClose);
+    });
   }
 
   /** An entry; `data` (regular files only) must be h.size bytes. */
@@ -779,15 +796,15 @@ export class TarWriter {
   }
 }
 
-function majorOf(rdev: bigint): number {
+export function majorOf(rdev: bigint): number {
   return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
 }
 
-function minorOf(rdev: bigint): number {
+export function minorOf(rdev: bigint): number {
   return Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
 }
 
-function readXattrs(p: string): Map<string, Buffer> {
+export function readXattrs(p: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const k of native().llistxattr(p)) {
     if (k.startsWith('trusted.overlay.')) continue; // overlayfs' own bookkeeping
@@ -805,9 +822,10 @@ const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a),
  * converted to the layer format: a 0/0 character device becomes a `.wh.<name>` whiteout, a directory
  * with trusted.overlay.opaque=y gets a `.wh..wh..opq` entry. Owners, modes, mtimes (whole seconds),
  * xattrs (but overlayfs' trusted.overlay.*) and hard links (second and later names of an inode) are
- * preserved; sockets are skipped. On failure `out` is left as is: the caller should destroy it.
+ * preserved; sockets are skipped, and so is what `skip` (given the relative path) rejects. On
+ * failure `out` is left as is: the caller should destroy it.
  */
-export async function packDirectory(dir: string, out: NodeJS.WritableStream): Promise<void> {
+export async function packDirectory(dir: string, out: NodeJS.WritableStream, skip?: (rel: string) => boolean): Promise<void> {
   const w = new TarWriter(out);
   const root = path.resolve(dir);
   const inodes = new Map<string, string>();
@@ -818,6 +836,7 @@ export async function packDirectory(dir: string, out: NodeJS.WritableStream): Pr
     for (const name of names) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
+      if (skip?.(rel)) continue;
       const st: BigIntStats = fs.lstatSync(abs, { bigint: true });
       const base = {
         mode: Number(st.mode & 0o7777n),

@@ -30,7 +30,7 @@ function imageName(d: Daemon, c: ContainerRecord): string {
   return tags[0] ?? c.Image;
 }
 
-function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, unknown> {
+export function summary(d: Daemon, c: ContainerRecord, size: boolean): Record<string, unknown> {
   const cmd = [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a).replace(/^"|"$/g, '"') : a)).join(' ');
   const s: Record<string, unknown> = {
     Id: c.Id,
