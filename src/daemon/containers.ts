@@ -26,6 +26,8 @@ import { apiMountPoint, ociMount, ociTmpfsMounts, planMounts, rootfsPropagation,
 import { checkPropagationSource } from '../volume/mountinfo';
 import { copyDirContents, resolveInRoot } from '../volume/copy';
 import type { ContainerNetworking } from '../network/manager';
+import { applyUpdate, specExtras } from './hostconfig';
+import { runtimeHooks, type RuntimeHooks } from './runtime-hooks';
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -79,6 +81,8 @@ export interface ManagerOptions {
   volumes: VolumeService;
   /** Networks, endpoints, ports (network/manager.ts); without it containers get an empty namespace. */
   network?: ContainerNetworking;
+  /** --init-path / --init of the daemon, cgroup probing, OOM detection (runtime-hooks.ts). */
+  hooks?: Partial<RuntimeHooks>;
 }
 
 type Waiter = { condition: 'next-exit' | 'not-running' | 'removed'; resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void };
@@ -94,6 +98,7 @@ export class ContainerManager extends EventEmitter {
   private readonly locks = new Map<string, Promise<unknown>>();
   private exitWatchers: fs.FSWatcher[] = [];
   private poll?: NodeJS.Timeout;
+  private readonly hooks: RuntimeHooks;
 
   constructor(
     private readonly db: DB,
@@ -102,6 +107,7 @@ export class ContainerManager extends EventEmitter {
   ) {
     super();
     fs.mkdirSync(opts.root, { recursive: true });
+    this.hooks = runtimeHooks(opts.hooks);
   }
 
   // ---- records ----
@@ -262,6 +268,7 @@ export class ContainerManager extends EventEmitter {
     };
     if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
     if (hc.Tmpfs && typeof hc.Tmpfs === 'object' && Object.keys(hc.Tmpfs).length) hostConfig.Tmpfs = hc.Tmpfs;
+    const warnings = this.hooks.checkCreate(hc, body, hostConfig);
     const c: ContainerRecord = {
       Id: id,
       Created: new Date().toISOString(),
@@ -303,7 +310,7 @@ export class ContainerManager extends EventEmitter {
     }
     this.save(c);
     this.emit('event', { Type: 'container', Action: 'create', id, c });
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   // ---- mounts ----
@@ -479,11 +486,12 @@ export class ContainerManager extends EventEmitter {
         readonlyRootfs: !!c.HostConfig.ReadonlyRootfs,
         securityOpt: c.HostConfig.SecurityOpt ?? [],
         etcFiles: { hosts: p.hosts, hostname: p.hostname, resolvConf: p.resolvConf },
-        cgroupsPath: `/${c.HostConfig.CgroupParent || this.opts.cgroupParent}/${c.Id}`,
+        cgroupsPath: this.cgroupsPath(c),
         networkNamespace: net ? net.netns : c.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
         shmSize: c.HostConfig.ShmSize as number,
         mounts: userMounts.mounts,
         rootfsPropagation: userMounts.rootfsPropagation,
+        extras: specExtras(c.HostConfig, this.hooks.extrasContext(c, (ref) => this.resolve(ref), (id) => this.paths(id).dir)),
       });
       writeFileAtomic(path.join(p.bundle, 'config.json'), JSON.stringify(spec));
       await rt.delete(c.Id); // stale state of an earlier run
@@ -592,8 +600,10 @@ export class ContainerManager extends EventEmitter {
     live?.follower?.flush();
     live?.follower?.stop();
     if (live) live.follower = undefined;
-    c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    const oom = this.hooks.oomKilled(this.cgroupsPath(c), this.paths(id).bundle);
+    c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString(), OOMKilled: oom };
     this.save(c);
+    if (oom) this.emit('event', { Type: 'container', Action: 'oom', id, c });
     this.releaseMounts(id, true);
     await this.cleanupRun(id, rt);
     this.finishAttachers(id);
@@ -611,6 +621,7 @@ export class ContainerManager extends EventEmitter {
       fs.rmSync(path.join(rt.cfg.socketDir, id), { force: true, recursive: true });
     }
     unmount(this.paths(id).rootfs);
+    this.hooks.release(this.paths(id).dir);
     this.releaseMounts(id, false);
     await this.opts.network?.teardown(id).catch((e) => this.emit('error-log', e));
   }
@@ -631,6 +642,29 @@ export class ContainerManager extends EventEmitter {
       else keep.push(w);
     }
     live.waiters = keep;
+  }
+
+  /** The container's cgroup path (relative to each hierarchy's root). */
+  cgroupsPath(c: ContainerRecord): string {
+    return `/${c.HostConfig.CgroupParent || this.opts.cgroupParent}/${c.Id}`;
+  }
+
+  /**
+   * POST /containers/{id}/update: new resource limits (applied to a running container's cgroup
+   * at once) and restart policy, recorded in HostConfig.
+   */
+  update(ref: string, body: Record<string, any>): Promise<{ Warnings: string[] }> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      const { hostConfig, warnings } = applyUpdate(c.HostConfig, body);
+      if (c.State.Running) await this.hooks.applyResources(this.opts.runtimes[c.berth.runtime], c.Id, this.cgroupsPath(c), hostConfig);
+      c.HostConfig = hostConfig;
+      this.save(c);
+      this.emit('event', { Type: 'container', Action: 'update', id: c.Id, c });
+      return { Warnings: warnings };
+    });
   }
 
   // ---- stop / kill / restart ----

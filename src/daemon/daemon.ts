@@ -108,6 +108,7 @@ export class Daemon {
       dns: config.dns,
       volumes: this.volumes,
       network: this.network,
+      hooks: { initPath: config.initPath, initDefault: config.init },
     });
     this.network.attachContainers(this.containers);
     this.builder = new Builder({
