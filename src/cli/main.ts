@@ -40,6 +40,7 @@ const L = {
   restart: () => import('./commands/lifecycle').then((m) => m.restartCommand),
   rm: () => import('./commands/lifecycle').then((m) => m.rmCommand),
   wait: () => import('./commands/wait').then((m) => m.waitCommand),
+  update: () => import('./commands/update').then((m) => m.updateCommand),
   rename: () => import('./commands/rename').then((m) => m.renameCommand),
   ps: () => import('./commands/ps').then((m) => m.psCommand),
   logs: () => import('./commands/logs').then((m) => m.logsCommand),
@@ -106,6 +107,7 @@ export const OTHER: Record<string, Entry> = {
   start: { short: 'Start one or more stopped containers', load: L.start },
   stop: { short: 'Stop one or more running containers', load: L.stop },
   tag: { short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: L.tag },
+  update: { short: 'Update configuration of one or more containers', load: L.update },
   wait: { short: 'Block until one or more containers stop, then print their exit codes', load: L.wait },
 };
 
@@ -138,6 +140,7 @@ export const MANAGEMENT: Record<string, Group> = {
       rename: OTHER.rename,
       restart: OTHER.restart,
       rm: OTHER.rm,
+      update: OTHER.update,
       remove: rm(OTHER.rm),
       run: COMMON.run,
       start: OTHER.start,

@@ -82,13 +82,20 @@ describe('resources and security', { skip }, () => {
     assert.equal(cgFile('cpu', id, 'cpu.cfs_quota_us'), '50000');
     assert.equal(cgFile('cpu', id, 'cpu.cfs_period_us'), '100000');
     await sleep(500);
-    const u0 = Number(cgFile('cpuacct', id, 'cpuacct.usage'));
-    const t0 = process.hrtime.bigint();
-    await sleep(3000);
-    const u1 = Number(cgFile('cpuacct', id, 'cpuacct.usage'));
-    const share = (u1 - u0) / Number(process.hrtime.bigint() - t0);
-    console.log(`--cpus 0.5: ${(share * 100).toFixed(1)}% of one CPU`);
-    assert.ok(share > 0.35 && share < 0.65, `share ${share}`);
+    // Other tests share the machine's 2 CPUs: a window where the loop got less than 35% (and
+    // the quota did not bind) is measured again; above 65% always fails.
+    let share = 0;
+    for (let attempt = 0; attempt < 4 && share <= 0.35; attempt++) {
+      const u0 = Number(cgFile('cpuacct', id, 'cpuacct.usage'));
+      const t0 = process.hrtime.bigint();
+      await sleep(3000);
+      const u1 = Number(cgFile('cpuacct', id, 'cpuacct.usage'));
+      share = (u1 - u0) / Number(process.hrtime.bigint() - t0);
+      console.log(`--cpus 0.5: ${(share * 100).toFixed(1)}% of one CPU (load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
+      assert.ok(share < 0.65, `share ${share}`);
+    }
+    assert.ok(share > 0.35, `share ${share}`);
+    assert.match(cgFile('cpu', id, 'cpu.stat'), /nr_throttled [1-9]/);
     assert.equal(inspect('cpu').HostConfig.NanoCpus, 500_000_000);
     d.docker(['rm', '-f', 'cpu']);
   });
@@ -114,6 +121,34 @@ describe('resources and security', { skip }, () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /Minimum memory limit allowed is 6MB/);
     d.docker(['rm', '-f', 'upd']);
+  });
+
+  test('the berth CLI: run with resource and security flags, update, and option errors', () => {
+    const r = d.berth(['run', '-d', '--name', 'bupd', '--memory', '32m', '--cpus', '0.5', '--pids-limit', '40', '--cap-drop', 'chown', '--read-only', '--init', '--ulimit', 'nofile=100:200', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox', 'sleep', '300']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    const hc = inspect('bupd').HostConfig;
+    assert.deepEqual([hc.Memory, hc.NanoCpus, hc.PidsLimit, hc.CapDrop, hc.ReadonlyRootfs, hc.Init], [32 << 20, 5e8, 40, ['chown'], true, true]);
+    assert.deepEqual(hc.Ulimits, [{ Name: 'nofile', Soft: 100, Hard: 200 }]);
+    assert.deepEqual(hc.Sysctls, { 'net.ipv4.ip_forward': '1' });
+    assert.equal(cgFile('pids', id, 'pids.max'), '40');
+    const u = d.berth(['update', '--memory', '96m', '--memory-swap', '-1', '--restart', 'unless-stopped', 'bupd']);
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(u.stdout, 'bupd\n');
+    assert.equal(cgFile('memory', id, 'memory.limit_in_bytes'), String(96 << 20));
+    assert.equal(inspect('bupd').HostConfig.RestartPolicy.Name, 'unless-stopped');
+    assert.equal(d.berth(['update', 'bupd']).code, 1);
+    const bad = d.berth(['update', '--memory', '1m', 'bupd']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Minimum memory limit allowed is 6MB/);
+    assert.equal(d.berth(['run', '--rm', '--cpus', 'lots', 'busybox', 'true']).code, 125);
+    assert.equal(d.berth(['run', '--rm', '--device', '/dev/null:/dev/n:xyz', 'busybox', 'true']).code, 125);
+    // seccomp profile from a file, as the docker CLI sends it.
+    const prof = path.join(d.dir, 'no-mkdir-berth.json');
+    fs.writeFileSync(prof, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+    assert.notEqual(d.berth(['run', '--rm', '--security-opt', `seccomp=${prof}`, 'busybox', 'mkdir', '/tmp/y']).code, 0);
+    assert.equal(d.berth(['run', '--rm', '--security-opt', 'systempaths=unconfined', 'busybox', 'sh', '-c', 'test -s /proc/timer_list || wc -l < /proc/timer_list']).stdout.trim() !== '0', true);
+    d.docker(['rm', '-f', 'bupd']);
   });
 
   test("limits are validated with Docker's messages (400)", async () => {

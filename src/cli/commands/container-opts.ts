@@ -6,6 +6,7 @@ import type { FlagSpec, ParsedFlags } from '../flags';
 import type { ContainerCreateBody } from '../../client/types';
 import { NETWORK_FLAGS, applyNetworkOptions } from './network-opts';
 import { parseMountFlag, tmpfsOptions, volumeOptions, type MountSpec } from './volume-opts';
+import { RESOURCE_FLAGS, resourceHostConfig } from './resource-opts';
 
 export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'entrypoint', type: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
@@ -61,6 +62,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'volumes-from', type: 'list', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
   ...NETWORK_FLAGS,
+  ...RESOURCE_FLAGS,
 ];
 
 export interface CreateRequest {
@@ -116,6 +118,11 @@ export function buildCreateRequest(f: ParsedFlags, args: readonly string[], deta
   if (f.has('stop-timeout')) body.StopTimeout = f.int('stop-timeout');
   const network = f.string('network') || f.string('net') || 'default';
   body.HostConfig = { AutoRemove: f.bool('rm'), NetworkMode: network, ...mountHostConfig(f, body) };
+  try {
+    Object.assign(body.HostConfig, resourceHostConfig(f));
+  } catch (e) {
+    throw new OptionError((e as Error).message);
+  }
   try {
     applyNetworkOptions(f, body, network);
   } catch (e) {
