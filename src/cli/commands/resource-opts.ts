@@ -103,6 +103,7 @@ function throttle(list: string[], iops: boolean, flag: string): { Path: string; 
   return list.map((v) => {
     const at = v.lastIndexOf(':');
     if (at <= 0) throw new Error(`invalid argument "${v}" for "--${flag}" flag: bad format: ${v}`);
+    if (!v.startsWith('/dev/')) throw new Error(`invalid argument "${v}" for "--${flag}" flag: bad format for device path: ${v}`);
     const rate = v.slice(at + 1);
     const n = iops ? Number(rate) : bytes(rate, flag);
     if (!Number.isInteger(n) || n < 0) throw new Error(`invalid argument "${v}" for "--${flag}" flag: invalid rate: ${rate}`);
