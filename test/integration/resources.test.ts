@@ -184,6 +184,19 @@ describe('resources and security', { skip }, () => {
     d.docker(['rm', 'blkio']);
   });
 
+  test('an update of a stopped container applies at its next start; apparmor and label options are accepted', () => {
+    assert.equal(d.docker(['create', '--name', 'later', '--memory', '32m', 'busybox', 'sleep', '300']).code, 0);
+    assert.equal(d.docker(['update', '--memory', '40m', '--memory-swap', '80m', 'later']).code, 0);
+    assert.equal(d.docker(['start', 'later']).code, 0);
+    const id = inspect('later').Id as string;
+    assert.equal(cgFile('memory', id, 'memory.limit_in_bytes'), String(40 << 20));
+    d.docker(['rm', '-f', 'later']);
+    const aa = d.docker(['run', '--rm', '--security-opt', 'apparmor=unconfined', '--security-opt', 'label=disable', 'busybox', 'true']);
+    assert.equal(aa.code, 0, aa.stderr);
+    if (!fs.existsSync('/sys/module/apparmor/parameters/enabled')) assert.match(aa.stderr, /WARNING: AppArmor is not enabled on this host/);
+    assert.equal(d.docker(['run', '--rm', '--security-opt', 'bogus=1', 'busybox', 'true']).code, 125);
+  });
+
   test('every limit is recorded in HostConfig and applied to the cgroup', () => {
     const r = d.docker([
       'run', '-d', '--name', 'lim', '--memory', '48m', '--memory-reservation', '16m', '--cpu-shares', '512',
