@@ -7,6 +7,7 @@
  * each one again (still running, or exited while berthd was away, with conmon's exit code).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { DB } from './db';
@@ -269,6 +270,7 @@ export class ContainerManager extends EventEmitter {
     if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
     if (hc.Tmpfs && typeof hc.Tmpfs === 'object' && Object.keys(hc.Tmpfs).length) hostConfig.Tmpfs = hc.Tmpfs;
     const warnings = this.hooks.checkCreate(hc, body, hostConfig);
+    if (hostConfig.UTSMode === 'host') config.Hostname = os.hostname(); // the host's, as Docker shows it
     const c: ContainerRecord = {
       Id: id,
       Created: new Date().toISOString(),

@@ -312,6 +312,10 @@ describe('resources and security', { skip }, () => {
   test('namespace modes: --pid host, --ipc host/none/shareable, --uts host; --sysctl, --ulimit, --device, --shm-size', () => {
     assert.equal(sh('test -d /proc/1/ns && cat /proc/1/comm', ['--pid', 'host']).out.trim(), fs.readFileSync('/proc/1/comm', 'utf8').trim());
     assert.equal(sh('hostname', ['--uts', 'host']).out.trim(), fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    assert.equal(d.docker(['create', '--name', 'utsh', '--uts', 'host', 'busybox']).code, 0);
+    assert.equal(inspect('utsh').Config.Hostname, fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    d.docker(['rm', 'utsh']);
+    assert.match(d.docker(['run', '--rm', '--uts', 'host', '--hostname', 'x1', 'busybox', 'true']).stderr, /Conflicting options: hostname and the UTS mode/);
     const ipcHost = fs.readlinkSync('/proc/self/ns/ipc');
     assert.equal(sh('readlink /proc/self/ns/ipc', ['--ipc', 'host']).out.trim(), ipcHost);
     assert.notEqual(sh('readlink /proc/self/ns/ipc').out.trim(), ipcHost);
