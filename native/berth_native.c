@@ -16,7 +16,9 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <node_api.h>
 
@@ -236,6 +238,45 @@ static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/*
+ * idmapMount(source, target, usernsFd): an idmapped bind mount of source at target, ids shifted
+ * by the user namespace's mappings (open_tree + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount;
+ * Linux 5.12+). Raw syscalls: glibc 2.36 has no wrappers for them.
+ */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+struct berth_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+static napi_value js_idmap_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *src = arg_string(env, argv[0]);
+  char *target = arg_string(env, argv[1]);
+  int userns = (int)arg_int(env, argv[2]);
+  const char *failed = NULL;
+  int err = 0;
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, src, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+  if (fd < 0) { failed = "open_tree"; err = errno; }
+  if (!failed) {
+    struct berth_mount_attr attr = { 0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns };
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) { failed = "mount_setattr"; err = errno; }
+  }
+  if (!failed && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, 4 /* MOVE_MOUNT_F_EMPTY_PATH */) != 0) { failed = "move_mount"; err = errno; }
+  if (fd >= 0) close(fd);
+  if (failed) throw_errno(env, failed, failed[0] == 'm' && failed[1] == 'o' ? target : src, err);
+  free(src); free(target);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -247,6 +288,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setns", NULL, js_setns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unshare", NULL, js_unshare, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"idmapMount", NULL, js_idmap_mount, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

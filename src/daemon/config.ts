@@ -32,6 +32,8 @@ export interface DaemonConfig {
   /** --init-path: the init binary of `--init` containers; --init: make it the default. */
   initPath: string;
   init: boolean;
+  /** --userns-remap user[:group] ('' = off). */
+  usernsRemap: string;
 }
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -61,6 +63,7 @@ Options:
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --userns-remap string       User/Group setting for user namespaces (ranges from /etc/subuid and /etc/subgid)
       --live-restore              Keep containers running when the daemon stops
   -l, --log-level string          Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
       --registry-mirror list      Preferred registry mirror for docker.io
@@ -123,6 +126,7 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '--dns-forward': { key: 'dns-forward', type: 'bool' },
     '--init': { key: 'init', type: 'bool' },
     '--init-path': { key: 'init-path', type: 'string' },
+    '--userns-remap': { key: 'userns-remap', type: 'string' },
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -202,6 +206,7 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     dnsForward: get('dns-forward', true),
     initPath: get('init-path', '/usr/bin/tini-static'),
     init: get('init', false),
+    usernsRemap: get('userns-remap', ''),
   };
   for (const h of config.hosts) {
     if (!h.startsWith('unix://') && !h.startsWith('/')) {

@@ -393,6 +393,7 @@ export class ContainerManager extends EventEmitter {
       let m = mp;
       if (mp.Type === 'volume') {
         m = { ...mp, Source: this.opts.volumes.mount(mp.Name, c.Id) };
+        this.hooks.ownVolume(c.HostConfig, m.Source);
         const attrs = { container: c.Id, destination: mp.Destination, driver: mp.Driver, propagation: mp.Propagation, 'read/write': String(mp.RW) };
         this.emit('event', { Type: 'volume', Action: 'mount', id: mp.Name, attrs });
       } else if (mp.Type === 'bind') {
@@ -459,10 +460,10 @@ export class ContainerManager extends EventEmitter {
     const p = this.paths(c.Id);
     const rt = this.opts.runtimes[c.berth.runtime] ?? this.opts.runtimes[this.opts.defaultRuntime];
     try {
-      if (!isMounted(p.rootfs)) mountOverlay(this.images.layersDir, this.images.lowerDirs(c.berth.chain), p.upper, p.work, p.rootfs);
+      if (!isMounted(p.rootfs)) await this.hooks.mountRootfs(c.HostConfig, this.images.layersDir, this.images.lowerDirs(c.berth.chain), p);
       const user = resolveUser(p.rootfs, c.Config.User as string, (c.HostConfig.GroupAdd as string[]) ?? []);
       const cwd = (c.Config.WorkingDir as string) || '/';
-      ensureDir(p.rootfs, cwd, user.uid, user.gid);
+      ensureDir(p.rootfs, cwd, ...this.hooks.hostIds(c.HostConfig, user.uid, user.gid));
       const net = this.opts.network ? await this.opts.network.setup(c) : undefined;
       this.writeEtcFiles(c, p, net);
       const userMounts = this.setupMounts(c);

@@ -26,6 +26,7 @@ import { VolumeService } from '../volume/local';
 import { volumeRoutes } from '../api/routes/volumes';
 import { NetworkManager } from '../network/manager';
 import { networkRoutes } from '../api/routes/networks';
+import { parseRemap } from '../runtime/userns';
 
 export interface DaemonEvent {
   Type: string;
@@ -108,7 +109,7 @@ export class Daemon {
       dns: config.dns,
       volumes: this.volumes,
       network: this.network,
-      hooks: { initPath: config.initPath, initDefault: config.init },
+      hooks: { initPath: config.initPath, initDefault: config.init, remap: config.usernsRemap ? parseRemap(config.usernsRemap) : undefined },
     });
     this.network.attachContainers(this.containers);
     this.builder = new Builder({

@@ -9,6 +9,7 @@ import { conflict, invalidArgument } from '../core/errors';
 import { allHostDevices, checkSysctls, hostConfigDevices, ociResources, ociRlimits, parseCpuset, parseDeviceCgroupRule } from '../runtime/spec/resources';
 import type { SpecExtras } from '../runtime/spec/extras';
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/spec/spec';
+import { idMappings, type Remap } from '../runtime/userns';
 
 /** What the host offers; probed once, overridable in tests. */
 export interface HostInfo {
@@ -286,6 +287,8 @@ export interface ExtrasContext {
   shareShm(): string;
   /** The cgroup v1/v2 root's version. */
   cgroupV2: boolean;
+  /** --userns-remap's ranges, unless the container opted out (UsernsMode host). */
+  remap?: Remap;
 }
 
 /** HostConfig → the spec extras of one start. */
@@ -316,6 +319,7 @@ export function specExtras(hc: Record<string, any>, ctx: ExtrasContext): SpecExt
   else if (pid.startsWith('container:')) x.pid = { path: peer(pid, 'PID').path };
   if (hc.UTSMode === 'host') x.uts = 'host';
   x.cgroupns = hc.CgroupnsMode === 'private' ? 'private' : 'host';
+  if (ctx.remap) x.idMappings = idMappings(ctx.remap);
   if (!hc.Privileged) {
     if (Array.isArray(hc.MaskedPaths)) x.maskedPaths = hc.MaskedPaths;
     if (Array.isArray(hc.ReadonlyPaths)) x.readonlyPaths = hc.ReadonlyPaths;

@@ -11,7 +11,8 @@ import { parseSecurityOpts } from '../runtime/spec/spec';
 import { parseSeccompProfile } from '../runtime/spec/seccomp';
 import { invalidArgument } from '../core/errors';
 import { native } from '../util/native';
-import { isMounted, unmount } from '../snapshot/overlay';
+import { isMounted, mountOverlay, unmount } from '../snapshot/overlay';
+import { allowTraversal, mountRemappedRootfs, releaseRemapped, type Remap } from '../runtime/userns';
 
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
@@ -32,8 +33,16 @@ export interface RuntimeHooks {
     resolve: (ref: string) => { Id: string; State: { Pid: number; Running: boolean }; HostConfig: Record<string, any> },
     dir: (id: string) => string,
   ): ExtrasContext;
-  /** Unmounts what extrasContext mounted for the container. */
+  /** Unmounts what extrasContext and mountRootfs mounted for the container. */
   release(dir: string): void;
+  /** --userns-remap's ranges, when the daemon remaps. */
+  remap?: Remap;
+  /** Mounts the container's rootfs (idmapped layers under --userns-remap). */
+  mountRootfs(hc: Record<string, any>, layersDir: string, lowers: string[], p: { dir: string; upper: string; work: string; rootfs: string }): Promise<void>;
+  /** Under --userns-remap, gives a volume's root directory to the remapped root (as dockerd makes it). */
+  ownVolume(hc: Record<string, any>, dir: string): void;
+  /** The host ids of a container's uid and gid (shifted under --userns-remap). */
+  hostIds(hc: Record<string, any>, uid: number, gid: number): [number, number];
   /** Whether the OOM killer killed a process of the exited container. */
   oomKilled(cgPath: string, bundle: string): boolean;
   /** Applies the limits of `hc` to the running container. */
@@ -51,12 +60,18 @@ function apparmorEnabled(): boolean {
 export function runtimeHooks(o: Partial<RuntimeHooks> = {}): RuntimeHooks {
   const cgroupRoot = o.cgroupRoot ?? '/sys/fs/cgroup';
   const v2 = cgroupVersion(cgroupRoot) === 2;
+  const remapOf = (hc: Record<string, any>): Remap | undefined => (o.remap && hc.UsernsMode !== 'host' ? o.remap : undefined);
   const hooks: RuntimeHooks = {
     initPath: o.initPath || DEFAULT_INIT_PATH,
     initDefault: !!o.initDefault,
     cgroupRoot,
     checkCreate(hc, body, hostConfig) {
       const { fields, warnings } = checkResources(hc);
+      if (hc.UsernsMode !== undefined && hc.UsernsMode !== '' && hc.UsernsMode !== 'host') throw invalidArgument(`invalid USER mode: ${String(hc.UsernsMode)}`);
+      if (o.remap && hc.Privileged && hc.UsernsMode !== 'host') {
+        throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');
+      }
+      hostConfig.UsernsMode = (hc.UsernsMode as string | undefined) ?? '';
       Object.assign(hostConfig, fields, checkHostOptions({ ...hc, NetworkMode: hostConfig.NetworkMode }, body.Hostname as string | undefined, v2));
       let sec: ReturnType<typeof parseSecurityOpts>;
       try {
@@ -79,6 +94,7 @@ export function runtimeHooks(o: Partial<RuntimeHooks> = {}): RuntimeHooks {
         },
         initPath: hooks.initPath,
         initDefault: hooks.initDefault,
+        remap: remapOf(c.HostConfig),
         cgroupV2: v2,
         peer(ref) {
           const p = resolve(ref);
@@ -88,6 +104,24 @@ export function runtimeHooks(o: Partial<RuntimeHooks> = {}): RuntimeHooks {
     },
     release(d) {
       unmount(path.join(d, 'shm'));
+      releaseRemapped(d);
+    },
+    remap: o.remap,
+    async mountRootfs(hc, layersDir, lowers, p) {
+      const r = remapOf(hc);
+      if (!r) return mountOverlay(layersDir, lowers, p.upper, p.work, p.rootfs);
+      allowTraversal(p.dir);
+      await mountRemappedRootfs(r, layersDir, lowers, p);
+    },
+    ownVolume(hc, dir) {
+      const r = remapOf(hc);
+      if (!r) return;
+      const st = fs.statSync(dir);
+      if (st.uid < r.uid || st.uid >= r.uid + r.size) fs.chownSync(dir, st.uid + r.uid, st.gid + r.gid);
+    },
+    hostIds(hc, uid, gid) {
+      const r = remapOf(hc);
+      return r ? [uid + r.uid, gid + r.gid] : [uid, gid];
     },
     oomKilled(cgPath, bundle) {
       // conmon creates "oom" in its working directory (the bundle) when it sees the OOM event;

@@ -108,3 +108,12 @@ test('v2: CPU usage from cpu.stat; block I/O throttles as io.max lines', () => {
   assert.ok(Math.abs(weightToShares(sharesToWeight(1024)) - 1024) < 30);
   assert.equal(sharesToWeight(262144), 10000);
 });
+
+test('--userns-remap: ranges by user name or id from subuid/subgid', async () => {
+  const { parseRemap, subordinateRange } = await import('./userns');
+  const files = { passwd: 'root:x:0:0::/root:/bin/sh\nfoo:x:1001:1001::/home/foo:/bin/sh\n', group: 'root:x:0:\nfoo:x:1001:\n', subuid: 'bar:1:2\nfoo:100000:65536\n', subgid: '1001:200000:1000\n' };
+  assert.deepEqual(parseRemap('foo', files), { user: 'foo', group: 'foo', uid: 100000, gid: 200000, size: 1000 });
+  assert.deepEqual(parseRemap('1001:foo', files).uid, 100000);
+  assert.throws(() => parseRemap('nobody', files), /no subuid ranges found for user "nobody"/);
+  assert.equal(subordinateRange('x:bad:1\n', ['x']), undefined);
+});

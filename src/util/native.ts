@@ -14,6 +14,8 @@ export interface Native {
   setns(fd: number, nstype: number): void;
   unshare(flags: number): void;
   seqpacketConnect(path: string): number;
+  /** An idmapped bind mount of `source` at `target`, with the mappings of the user namespace open as `usernsFd`. */
+  idmapMount(source: string, target: string, usernsFd: number): void;
 }
 
 let loaded: Native | undefined;

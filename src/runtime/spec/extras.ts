@@ -26,6 +26,8 @@ export interface SpecExtras {
   /** HostConfig's lists, when set (else Docker's defaults stay). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  /** A user namespace with these mappings (--userns-remap). */
+  idMappings?: { uidMappings: object[]; gidMappings: object[] };
   /** Host path of the init binary (--init). */
   init?: string;
 }
@@ -49,6 +51,14 @@ export function applyExtras(spec: OciSpec, x: SpecExtras): void {
     delete (spec as Partial<OciSpec>).hostname; // runc cannot set a hostname without its own UTS namespace
   }
   if (x.cgroupns === 'private') ns.push({ type: 'cgroup' });
+  if (x.idMappings) {
+    ns.push({ type: 'user' });
+    Object.assign(linux, x.idMappings);
+    // sysfs can only be mounted by the owner of the network namespace, and berth makes that
+    // before the user namespace: bind the host's, read-only (what Docker does for host networking).
+    const sys = spec.mounts.findIndex((m) => m.type === 'sysfs');
+    if (sys >= 0) spec.mounts[sys] = { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+  }
 
   const shm = spec.mounts.findIndex((m) => m.destination === '/dev/shm' && m.source === 'shm');
   if (shm >= 0 && x.ipc === 'none') spec.mounts.splice(shm, 1);
