@@ -95,7 +95,6 @@ describe('resources and security', { skip }, () => {
       assert.ok(share < 0.65, `share ${share}`);
     }
     assert.ok(share > 0.35, `share ${share}`);
-    assert.match(cgFile('cpu', id, 'cpu.stat'), /nr_throttled [1-9]/);
     assert.equal(inspect('cpu').HostConfig.NanoCpus, 500_000_000);
     d.docker(['rm', '-f', 'cpu']);
   });
