@@ -656,7 +656,7 @@ export class ContainerManager extends EventEmitter {
    * POST /containers/{id}/update: new resource limits (applied to a running container's cgroup
    * at once) and restart policy, recorded in HostConfig.
    */
-  update(ref: string, body: Record<string, any>): Promise<{ Warnings: string[] }> {
+  updateContainer(ref: string, body: Record<string, any>): Promise<{ Warnings: string[] }> {
     const c0 = this.resolve(ref);
     return this.withLock(c0.Id, async () => {
       const c = this.get(c0.Id);

@@ -222,7 +222,9 @@ export function applyUpdate(current: Record<string, any>, body: Record<string, a
   } else if (body.CpuPeriod > 0 || body.CpuQuota > 0) next.NanoCpus = 0;
   if (body.RestartPolicy && typeof body.RestartPolicy === 'object') {
     const name = (body.RestartPolicy.Name as string | undefined) ?? '';
-    if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw invalidArgument(`invalid restart policy '${name}'`);
+    if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(name)) {
+      throw invalidArgument(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    }
     if (name && current.AutoRemove && name !== 'no') throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
     next.RestartPolicy = { Name: name, MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 };
   }

@@ -264,7 +264,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
   });
 
   r.add('POST', /^\/containers\/([^/]+)\/update$/, async (ctx) => {
-    sendJson(ctx, 200, await M.update(ctx.params[0], await readJsonObject(ctx)));
+    sendJson(ctx, 200, await M.updateContainer(ctx.params[0], await readJsonObject(ctx)));
   });
 
   r.add('DELETE', /^\/containers\/([^/]+)$/, async (ctx) => {
