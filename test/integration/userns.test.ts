@@ -7,6 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { TestDaemon, integrationSkipReason } from '../helpers/daemon';
 
 const skip = integrationSkipReason();
@@ -23,11 +24,17 @@ function addRange(file: string): () => void {
   };
 }
 
-describe('--userns-remap', { skip }, () => {
+describe('daemon options: --userns-remap, --init, --init-path', { skip }, () => {
   const undo: (() => void)[] = [];
   undo.push(addRange('/etc/subuid'), addRange('/etc/subgid'));
-  const d = new TestDaemon('userns', ['--userns-remap', USER]);
+  const d = new TestDaemon('userns', ['--userns-remap', USER, '--init']);
+  // A copy of tini under another name: --init-path is what containers get.
+  const initPath = path.join(d.dir, 'my-init');
+  d.extraArgs.push('--init-path', initPath);
   before(async () => {
+    // Trailing bytes make it a different file that still runs.
+    fs.writeFileSync(initPath, Buffer.concat([fs.readFileSync('/usr/bin/tini-static'), Buffer.from('berth-init-path-test')]));
+    fs.chmodSync(initPath, 0o755);
     await d.start();
     d.importBusybox();
   });
@@ -62,6 +69,14 @@ describe('--userns-remap', { skip }, () => {
     for (let i = 0; i < 50 && !fs.existsSync(upper); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     assert.equal(fs.statSync(upper).uid, BASE);
     d.docker(['rm', '-f', 'remapped']);
+  });
+
+  test("the daemon's --init makes docker-init PID 1 unless the container says --init=false; --init-path names the binary", () => {
+    assert.match(sh('cat /proc/1/cmdline | tr "\\0" " "').out, /^\/sbin\/docker-init -- sh -c/);
+    assert.match(sh('cat /proc/1/cmdline | tr "\\0" " "', ['--init=false']).out, /^sh -c/);
+    const own = fs.readFileSync(initPath);
+    assert.notDeepEqual(own, fs.readFileSync('/usr/bin/tini-static'));
+    assert.equal(sh('md5sum < /sbin/docker-init').out.split(' ')[0], crypto.createHash('md5').update(own).digest('hex'));
   });
 
   test('--user, volumes and workdirs get shifted ids; --userns host opts out; --privileged needs it', () => {
