@@ -328,6 +328,11 @@ describe('resources and security', { skip }, () => {
     assert.equal(sh('cat /proc/sys/net/ipv4/ip_forward', ['--sysctl', 'net.ipv4.ip_forward=1']).out.trim(), '1');
     assert.equal(sh('cat /proc/sys/kernel/shmmni', ['--sysctl', 'kernel.shmmni=1234']).out.trim(), '1234');
     assert.equal(sh('ulimit -n; ulimit -Hn', ['--ulimit', 'nofile=512:1024']).out, '512\n1024\n');
+    // Above the daemon's own hard limit (root here lacks CAP_SYS_RESOURCE): runc's error, as with Docker.
+    const hard = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))![1]);
+    const over = d.docker(['run', '--rm', '--ulimit', `nofile=${hard * 2}:${hard * 2}`, 'busybox', 'true']);
+    assert.equal(over.code, 125);
+    assert.match(over.stderr, /error setting rlimit/);
     assert.match(sh('df -k /dev/shm | tail -1', ['--shm-size', '8m']).out, /\s8192\s/);
     const dev = sh('ls -l /dev/xnull | cut -c1; echo hi > /dev/xnull && echo ok', ['--device', '/dev/null:/dev/xnull:rw']);
     assert.equal(dev.out, 'c\nok\n');
