@@ -79,6 +79,14 @@ describe('daemon options: --userns-remap, --init, --init-path', { skip }, () => 
     assert.equal(sh('md5sum < /sbin/docker-init').out.split(' ')[0], crypto.createHash('md5').update(own).digest('hex'));
   });
 
+  test('docker info reports userns among the security options and docker-init', () => {
+    const info = JSON.parse(d.docker(['info', '--format', '{{json .}}']).stdout) as { SecurityOptions: string[]; InitBinary: string };
+    assert.ok(info.SecurityOptions.includes('name=userns'), String(info.SecurityOptions));
+    assert.equal(info.InitBinary, 'docker-init');
+    const r = d.docker(['info']);
+    assert.doesNotMatch(r.stderr, /No (memory limit|swap limit|oom kill disable|cpu cfs) support/i);
+  });
+
   test('--user, volumes and workdirs get shifted ids; --userns host opts out; --privileged needs it', () => {
     assert.equal(sh('id -u; touch /w/f && echo ok', ['--user', '1000', '-w', '/w']).out, '1000\nok\n');
     assert.equal(sh('touch /data/x && echo ok', ['-v', 'unsvol:/data']).out.trim(), 'ok');
