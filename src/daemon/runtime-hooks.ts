@@ -117,7 +117,7 @@ export function runtimeHooks(o: Partial<RuntimeHooks> = {}): RuntimeHooks {
       const r = remapOf(hc);
       if (!r) return;
       const st = fs.statSync(dir);
-      if (st.uid < r.uid || st.uid >= r.uid + r.size) fs.chownSync(dir, st.uid + r.uid, st.gid + r.gid);
+      if (st.uid < r.uid || st.uid >= r.uid + r.size) shiftOwnership(dir, r);
     },
     hostIds(hc, uid, gid) {
       const r = remapOf(hc);
@@ -136,4 +136,20 @@ export function runtimeHooks(o: Partial<RuntimeHooks> = {}): RuntimeHooks {
     },
   };
   return hooks;
+}
+
+/**
+ * Shifts the owners of a tree (a volume's content, seeded from the image as the host's ids) into
+ * the remapped range, so that the container sees them as in the image.
+ */
+function shiftOwnership(dir: string, r: Remap): void {
+  const shift = (p: string, st: fs.Stats): void => {
+    if (st.uid < r.size && st.gid < r.size) fs.lchownSync(p, st.uid + r.uid, st.gid + r.gid);
+  };
+  shift(dir, fs.lstatSync(dir));
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) shiftOwnership(p, r);
+    else shift(p, fs.lstatSync(p));
+  }
 }

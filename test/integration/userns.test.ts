@@ -40,7 +40,7 @@ describe('daemon options: --userns-remap, --init, --init-path', { skip }, () => 
   });
   after(async () => {
     d.docker(['rm', '-f', 'remapped']);
-    d.docker(['volume', 'rm', 'unsvol']);
+    d.docker(['volume', 'rm', 'unsvol', 'unsetc']);
     try {
       assert.deepEqual(await d.cleanup(), []);
     } finally {
@@ -90,6 +90,8 @@ describe('daemon options: --userns-remap, --init, --init-path', { skip }, () => 
   test('--user, volumes and workdirs get shifted ids; --userns host opts out; --privileged needs it', () => {
     assert.equal(sh('id -u; touch /w/f && echo ok', ['--user', '1000', '-w', '/w']).out, '1000\nok\n');
     assert.equal(sh('touch /data/x && echo ok', ['-v', 'unsvol:/data']).out.trim(), 'ok');
+    // A volume seeded from the image keeps the image's owners as the container sees them.
+    assert.equal(sh('ls -ln /etc/passwd | cut -c1-40 | tr -s " " | cut -d" " -f3,4; touch /etc/new && echo ok', ['-v', 'unsetc:/etc']).out, '0 0\nok\n');
     assert.deepEqual(sh('cat /proc/self/uid_map', ['--userns', 'host']).out.trim().split(/\s+/), ['0', '0', '4294967295']);
     const p = sh('true', ['--privileged']);
     assert.equal(p.code, 125);
