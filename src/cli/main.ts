@@ -45,6 +45,7 @@ const L = {
   unpause: () => import('./commands/lifecycle').then((m) => m.unpauseCommand),
   events: () => import('./commands/events').then((m) => m.eventsCommand),
   wait: () => import('./commands/wait').then((m) => m.waitCommand),
+  update: () => import('./commands/update').then((m) => m.updateCommand),
   rename: () => import('./commands/rename').then((m) => m.renameCommand),
   ps: () => import('./commands/ps').then((m) => m.psCommand),
   logs: () => import('./commands/logs').then((m) => m.logsCommand),
@@ -129,6 +130,7 @@ export const OTHER: Record<string, Entry> = {
   stop: { short: 'Stop one or more running containers', load: L.stop },
   tag: { short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: L.tag },
   unpause: { short: 'Unpause all processes within one or more containers', load: L.unpause },
+  update: { short: 'Update configuration of one or more containers', load: L.update },
   wait: { short: 'Block until one or more containers stop, then print their exit codes', load: L.wait },
 };
 
@@ -168,6 +170,7 @@ export const MANAGEMENT: Record<string, Group> = {
       rename: OTHER.rename,
       restart: OTHER.restart,
       rm: OTHER.rm,
+      update: OTHER.update,
       remove: rm(OTHER.rm),
       run: COMMON.run,
       start: OTHER.start,

@@ -29,6 +29,11 @@ export interface DaemonConfig {
   ipMasq: boolean;
   dnsUpstream: string[];
   dnsForward: boolean;
+  /** --init-path: the init binary of `--init` containers; --init: make it the default. */
+  initPath: string;
+  init: boolean;
+  /** --userns-remap user[:group] ('' = off). */
+  usernsRemap: string;
 }
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -52,10 +57,13 @@ Options:
       --dns-upstream list         Upstream servers of berth's DNS server on user networks (default: the host's resolv.conf)
       --exec-root string          Root directory for execution state files (default "/run/berth")
       --ip-masq                   Masquerade traffic from containers to the outside (default true)
+      --init                      Run an init in the container to forward signals and reap processes
+      --init-path string          Path to the docker-init binary (default "/usr/bin/tini-static")
       --insecure-registry list    Registries reached over plain HTTP or without TLS verification (127.0.0.0/8 always is)
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --userns-remap string       User/Group setting for user namespaces (ranges from /etc/subuid and /etc/subgid)
       --live-restore              Keep containers running when the daemon stops
   -l, --log-level string          Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
       --registry-mirror list      Preferred registry mirror for docker.io
@@ -116,6 +124,9 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '--ip-masq': { key: 'ip-masq', type: 'bool' },
     '--dns-upstream': { key: 'dns-upstream', type: 'list' },
     '--dns-forward': { key: 'dns-forward', type: 'bool' },
+    '--init': { key: 'init', type: 'bool' },
+    '--init-path': { key: 'init-path', type: 'string' },
+    '--userns-remap': { key: 'userns-remap', type: 'string' },
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -193,6 +204,9 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     ipMasq: get('ip-masq', true),
     dnsUpstream: get('dns-upstream', []),
     dnsForward: get('dns-forward', true),
+    initPath: get('init-path', '/usr/bin/tini-static'),
+    init: get('init', false),
+    usernsRemap: get('userns-remap', ''),
   };
   for (const h of config.hosts) {
     if (!h.startsWith('unix://') && !h.startsWith('/')) {

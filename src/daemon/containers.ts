@@ -7,6 +7,7 @@
  * each one again (still running, or exited while berthd was away, with conmon's exit code).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { DB } from './db';
@@ -29,6 +30,8 @@ import type { ContainerNetworking } from '../network/manager';
 import { StdinHub } from './stdio';
 import { RestartTracker, restartPolicyOf } from './restart';
 import { mergeHealthcheck, type HealthState } from './health';
+import { applyUpdate, specExtras } from './hostconfig';
+import { runtimeHooks, type RuntimeHooks } from './runtime-hooks';
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -83,6 +86,8 @@ export interface ManagerOptions {
   volumes: VolumeService;
   /** Networks, endpoints, ports (network/manager.ts); without it containers get an empty namespace. */
   network?: ContainerNetworking;
+  /** --init-path / --init of the daemon, cgroup probing, OOM detection (runtime-hooks.ts). */
+  hooks?: Partial<RuntimeHooks>;
 }
 
 type Waiter = { condition: 'next-exit' | 'not-running' | 'removed'; resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void };
@@ -102,6 +107,7 @@ export class ContainerManager extends EventEmitter {
   private poll?: NodeJS.Timeout;
   /** Restart policies' back-off and cancellation (restart.ts). */
   readonly restarts = new RestartTracker();
+  private readonly hooks: RuntimeHooks;
 
   constructor(
     private readonly db: DB,
@@ -110,6 +116,7 @@ export class ContainerManager extends EventEmitter {
   ) {
     super();
     fs.mkdirSync(opts.root, { recursive: true });
+    this.hooks = runtimeHooks(opts.hooks);
   }
 
   // ---- records ----
@@ -278,6 +285,8 @@ export class ContainerManager extends EventEmitter {
     };
     if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
     if (hc.Tmpfs && typeof hc.Tmpfs === 'object' && Object.keys(hc.Tmpfs).length) hostConfig.Tmpfs = hc.Tmpfs;
+    const warnings = this.hooks.checkCreate(hc, body, hostConfig);
+    if (hostConfig.UTSMode === 'host') config.Hostname = os.hostname(); // the host's, as Docker shows it
     const c: ContainerRecord = {
       Id: id,
       Created: new Date().toISOString(),
@@ -319,7 +328,7 @@ export class ContainerManager extends EventEmitter {
     }
     this.save(c);
     this.emit('event', { Type: 'container', Action: 'create', id, c });
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   // ---- mounts ----
@@ -400,6 +409,7 @@ export class ContainerManager extends EventEmitter {
       let m = mp;
       if (mp.Type === 'volume') {
         m = { ...mp, Source: this.opts.volumes.mount(mp.Name, c.Id) };
+        this.hooks.ownVolume(c.HostConfig, m.Source);
         const attrs = { container: c.Id, destination: mp.Destination, driver: mp.Driver, propagation: mp.Propagation, 'read/write': String(mp.RW) };
         this.emit('event', { Type: 'volume', Action: 'mount', id: mp.Name, attrs });
       } else if (mp.Type === 'bind') {
@@ -468,10 +478,10 @@ export class ContainerManager extends EventEmitter {
     const p = this.paths(c.Id);
     const rt = this.opts.runtimes[c.berth.runtime] ?? this.opts.runtimes[this.opts.defaultRuntime];
     try {
-      if (!isMounted(p.rootfs)) mountOverlay(this.images.layersDir, this.images.lowerDirs(c.berth.chain), p.upper, p.work, p.rootfs);
+      if (!isMounted(p.rootfs)) await this.hooks.mountRootfs(c.HostConfig, this.images.layersDir, this.images.lowerDirs(c.berth.chain), p);
       const user = resolveUser(p.rootfs, c.Config.User as string, (c.HostConfig.GroupAdd as string[]) ?? []);
       const cwd = (c.Config.WorkingDir as string) || '/';
-      ensureDir(p.rootfs, cwd, user.uid, user.gid);
+      ensureDir(p.rootfs, cwd, ...this.hooks.hostIds(c.HostConfig, user.uid, user.gid));
       const net = this.opts.network ? await this.opts.network.setup(c) : undefined;
       this.writeEtcFiles(c, p, net);
       const userMounts = this.setupMounts(c);
@@ -497,11 +507,12 @@ export class ContainerManager extends EventEmitter {
         readonlyRootfs: !!c.HostConfig.ReadonlyRootfs,
         securityOpt: c.HostConfig.SecurityOpt ?? [],
         etcFiles: { hosts: p.hosts, hostname: p.hostname, resolvConf: p.resolvConf },
-        cgroupsPath: `/${c.HostConfig.CgroupParent || this.opts.cgroupParent}/${c.Id}`,
+        cgroupsPath: this.cgroupsPath(c),
         networkNamespace: net ? net.netns : c.HostConfig.NetworkMode === 'host' ? 'host' : 'new',
         shmSize: c.HostConfig.ShmSize as number,
         mounts: userMounts.mounts,
         rootfsPropagation: userMounts.rootfsPropagation,
+        extras: specExtras(c.HostConfig, this.hooks.extrasContext(c, (ref) => this.resolve(ref), (id) => this.paths(id).dir)),
       });
       writeFileAtomic(path.join(p.bundle, 'config.json'), JSON.stringify(spec));
       await rt.delete(c.Id); // stale state of an earlier run
@@ -613,13 +624,15 @@ export class ContainerManager extends EventEmitter {
     live?.follower?.flush();
     live?.follower?.stop();
     if (live) live.follower = undefined;
+    const oom = this.hooks.oomKilled(this.cgroupsPath(c), this.paths(id).bundle);
     // The restart policy decides between exited and restarting (which counts as running, as in Docker).
     const delay = this.restarts.onExit(c, code);
     const restarting = delay !== undefined;
     const execDuration = String(Math.floor((Date.now() - Date.parse(c.State.StartedAt)) / 1000));
-    c.State = { ...c.State, Status: restarting ? 'restarting' : 'exited', Running: restarting, Paused: false, Restarting: restarting, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    c.State = { ...c.State, Status: restarting ? 'restarting' : 'exited', Running: restarting, Paused: false, Restarting: restarting, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString(), OOMKilled: oom };
     if (restarting) c.RestartCount++;
     this.save(c);
+    if (oom) this.emit('event', { Type: 'container', Action: 'oom', id, c });
     this.releaseMounts(id, true);
     await this.cleanupRun(id, rt);
     this.finishAttachers(id);
@@ -649,6 +662,7 @@ export class ContainerManager extends EventEmitter {
       fs.rmSync(path.join(rt.cfg.socketDir, id), { force: true, recursive: true });
     }
     unmount(this.paths(id).rootfs);
+    this.hooks.release(this.paths(id).dir);
     this.releaseMounts(id, false);
     await this.opts.network?.teardown(id).catch((e) => this.emit('error-log', e));
   }
@@ -669,6 +683,29 @@ export class ContainerManager extends EventEmitter {
       else keep.push(w);
     }
     live.waiters = keep;
+  }
+
+  /** The container's cgroup path (relative to each hierarchy's root). */
+  cgroupsPath(c: ContainerRecord): string {
+    return `/${c.HostConfig.CgroupParent || this.opts.cgroupParent}/${c.Id}`;
+  }
+
+  /**
+   * POST /containers/{id}/update: new resource limits (applied to a running container's cgroup
+   * at once) and restart policy, recorded in HostConfig.
+   */
+  updateContainer(ref: string, body: Record<string, any>): Promise<{ Warnings: string[] }> {
+    const c0 = this.resolve(ref);
+    return this.withLock(c0.Id, async () => {
+      const c = this.get(c0.Id);
+      if (!c) throw notFound(`No such container: ${ref}`);
+      const { hostConfig, warnings } = applyUpdate(c.HostConfig, body);
+      if (c.State.Running) await this.hooks.applyResources(this.opts.runtimes[c.berth.runtime], c.Id, this.cgroupsPath(c), hostConfig);
+      c.HostConfig = hostConfig;
+      this.save(c);
+      this.emit('event', { Type: 'container', Action: 'update', id: c.Id, c });
+      return { Warnings: warnings };
+    });
   }
 
   // ---- stop / kill / restart ----

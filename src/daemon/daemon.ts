@@ -36,6 +36,8 @@ import { startOnBoot } from './restart';
 import { runtimeProbe } from './probe';
 export type { DaemonEvent } from './events';
 import { topRoutes } from '../api/routes/top';
+import { parseRemap } from '../runtime/userns';
+
 
 export class Daemon {
   readonly db: DB;
@@ -111,6 +113,7 @@ export class Daemon {
       dns: config.dns,
       volumes: this.volumes,
       network: this.network,
+      hooks: { initPath: config.initPath, initDefault: config.init, remap: config.usernsRemap ? parseRemap(config.usernsRemap) : undefined },
     });
     this.network.attachContainers(this.containers);
     this.exec = new ExecManager(this.containers, this.runtimes, config.execRoot);

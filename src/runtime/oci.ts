@@ -9,6 +9,7 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BerthError } from '../core/errors';
 
@@ -64,6 +65,7 @@ export class OciRuntime {
   /** Spawns conmon and waits until the runtime has created the container; returns its pid. */
   create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string; leaveStdinOpen?: boolean }): Promise<{ pid: number; conmonPid: number }> {
     fs.rmSync(this.exitFile(id), { force: true });
+    fs.rmSync(path.join(bundle, 'oom'), { force: true }); // conmon's OOM marker of an earlier run
     const conmonPidFile = path.join(bundle, 'conmon.pid');
     const args = [
       '--api-version', '1',
@@ -149,6 +151,19 @@ export class OciRuntime {
   async resume(id: string): Promise<void> {
     const r = await run(this.cfg.path, [...this.runtimeArgs(), 'resume', id]);
     if (r.code !== 0) throw new BerthError('internal', `Cannot unpause container ${id}: ${runtimeMessage(r.stderr)}`);
+  }
+
+  /** `runc update`: new cgroup limits (an OCI linux.resources object) for a running container. */
+  async update(id: string, resources: object): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-update-'));
+    try {
+      const file = path.join(dir, 'resources.json');
+      fs.writeFileSync(file, JSON.stringify(resources));
+      const r = await run(this.cfg.path, [...this.runtimeArgs(), 'update', '--resources', file, id]);
+      if (r.code !== 0) throw new BerthError('internal', `Cannot update container ${id}: ${runtimeMessage(r.stderr)}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   async delete(id: string): Promise<void> {

@@ -97,7 +97,7 @@ export function resolveUser(rootfs: string, spec: string | undefined, groupAdd: 
     if (/^\d+$/.test(a)) additional.add(Number(a));
     else {
       const e = groups.find((x) => x.name === a);
-      if (!e) throw invalidArgument(`Unable to find group ${a}`);
+      if (!e) throw invalidArgument(`Unable to find group ${a}: no matching entries in group file`);
       additional.add(e.gid);
     }
   }

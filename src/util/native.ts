@@ -18,6 +18,8 @@ export interface Native {
   seqpacketPump(path: string): number;
   /** cfmakeraw on a terminal (see the C file for why libuv's raw mode is not enough). */
   ttyMakeRaw(fd: number): void;
+  /** An idmapped bind mount of `source` at `target`, with the mappings of the user namespace open as `usernsFd`. */
+  idmapMount(source: string, target: string, usernsFd: number): void;
 }
 
 let loaded: Native | undefined;

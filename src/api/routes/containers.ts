@@ -276,6 +276,10 @@ export function containerRoutes(r: Router, d: Daemon): void {
     res.end(JSON.stringify(result) + '\n');
   });
 
+  r.add('POST', /^\/containers\/([^/]+)\/update$/, async (ctx) => {
+    sendJson(ctx, 200, await M.updateContainer(ctx.params[0], await readJsonObject(ctx)));
+  });
+
   r.add('DELETE', /^\/containers\/([^/]+)$/, async (ctx) => {
     await M.remove(ctx.params[0], { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     sendJson(ctx, 204);

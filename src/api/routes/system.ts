@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Router } from '../server';
 import { API_VERSION, MIN_API_VERSION, commonHeaders, sendJson, readJsonObject } from '../server';
 import type { Daemon } from '../../daemon/daemon';
+import { hostInfo } from '../../daemon/hostconfig';
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -61,7 +62,8 @@ export function systemRoutes(r: Router, d: Daemon): void {
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'k8s-file', 'none'] },
       MemoryLimit: true,
-      SwapLimit: true,
+      SwapLimit: hostInfo().swapAccounting,
+      OomKillDisable: !fs.existsSync('/sys/fs/cgroup/cgroup.controllers'), // a cgroup v1 feature
       CpuCfsPeriod: true,
       CpuCfsQuota: true,
       CPUShares: true,
@@ -97,8 +99,8 @@ export function systemRoutes(r: Router, d: Daemon): void {
       DefaultRuntime: d.config.defaultRuntime,
       LiveRestoreEnabled: d.config.liveRestore,
       Isolation: '',
-      InitBinary: 'tini',
-      SecurityOptions: ['name=seccomp,profile=builtin'],
+      InitBinary: 'docker-init',
+      SecurityOptions: securityOptions(d),
       Warnings: [],
     });
   });
@@ -107,4 +109,12 @@ export function systemRoutes(r: Router, d: Daemon): void {
 export function goArch(): string {
   const m: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' };
   return m[process.arch] ?? process.arch;
+}
+
+/** Docker's list: seccomp always, userns when remapping, cgroupns on cgroup v2. */
+function securityOptions(d: Daemon): string[] {
+  const out = ['name=seccomp,profile=builtin'];
+  if (d.config.usernsRemap) out.push('name=userns');
+  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) out.push('name=cgroupns');
+  return out;
 }

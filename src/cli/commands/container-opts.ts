@@ -7,6 +7,7 @@ import type { ContainerCreateBody } from '../../client/types';
 import { NETWORK_FLAGS, applyNetworkOptions } from './network-opts';
 import { parseMountFlag, tmpfsOptions, volumeOptions, type MountSpec } from './volume-opts';
 import { LIFE_FLAGS, applyLifeOptions } from './lifecycle-opts';
+import { RESOURCE_FLAGS, resourceHostConfig } from './resource-opts';
 
 export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'entrypoint', type: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
@@ -63,6 +64,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
   ...NETWORK_FLAGS,
   ...LIFE_FLAGS,
+  ...RESOURCE_FLAGS,
 ];
 
 export interface CreateRequest {
@@ -118,6 +120,11 @@ export function buildCreateRequest(f: ParsedFlags, args: readonly string[], deta
   if (f.has('stop-timeout')) body.StopTimeout = f.int('stop-timeout');
   const network = f.string('network') || f.string('net') || 'default';
   body.HostConfig = { AutoRemove: f.bool('rm'), NetworkMode: network, ...mountHostConfig(f, body) };
+  try {
+    Object.assign(body.HostConfig, resourceHostConfig(f));
+  } catch (e) {
+    throw new OptionError((e as Error).message);
+  }
   try {
     applyNetworkOptions(f, body, network);
     applyLifeOptions(f, body);

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_CAPABILITIES, normalizeCapabilities } from './capabilities';
 import { defaultSeccompProfile, parseSeccompProfile, type OciSeccomp } from './seccomp';
+import { applyExtras, type SpecExtras } from './extras';
 
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -52,6 +53,8 @@ export interface SpecInput {
   mounts?: OciSpec['mounts'];
   /** linux.rootfsPropagation, for shared or slave bind mounts. */
   rootfsPropagation?: string;
+  /** Resources, devices, rlimits, sysctls, namespace modes, --init (extras.ts). */
+  extras?: SpecExtras;
 }
 
 export interface OciSpec {
@@ -154,7 +157,7 @@ export function buildSpec(inp: SpecInput): OciSpec {
   if (seccomp) linux.seccomp = seccomp;
   if (inp.rootfsPropagation) linux.rootfsPropagation = inp.rootfsPropagation;
 
-  return {
+  const spec: OciSpec = {
     ociVersion: '1.0.2',
     process,
     root: { path: inp.rootfs, readonly: !!inp.readonlyRootfs },
@@ -162,6 +165,8 @@ export function buildSpec(inp: SpecInput): OciSpec {
     mounts,
     linux,
   };
+  if (inp.extras) applyExtras(spec, inp.extras);
+  return spec;
 }
 
 /** Docker's env merge: image env, then container env overriding by key; PATH defaulted. */
