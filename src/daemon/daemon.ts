@@ -17,6 +17,7 @@ import { ApiServer, Router } from '../api/server';
 import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
+import { statsRoutes } from '../api/routes/stats';
 import { buildRoutes } from '../api/routes/build';
 import { Builder } from '../build/builder';
 import { randomHex } from '../util/digest';
@@ -171,6 +172,7 @@ export class Daemon {
     systemRoutes(router, this);
     imageRoutes(router, this);
     containerRoutes(router, this);
+    statsRoutes(router, this);
     volumeRoutes(router, this);
     networkRoutes(router, this);
     buildRoutes(router, this);
