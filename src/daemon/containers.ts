@@ -19,6 +19,8 @@ import { buildSpec, mergeEnv, DEFAULT_PATH_ENV } from '../runtime/spec/spec';
 import { resolveUser } from '../runtime/user';
 import { mountOverlay, unmount, isMounted } from '../snapshot/overlay';
 import { LogFollower, readLog, type LogEntry } from '../logs/k8sfile';
+import { validateLogConfig } from '../logs/config';
+import { conmonLogCap, startRotation, type LogRotator } from '../logs/rotate';
 import { randomName, VALID_NAME } from './names';
 import { signalNumber } from './signals';
 import type { VolumeService } from '../volume/local';
@@ -85,6 +87,7 @@ type Waiter = { condition: 'next-exit' | 'not-running' | 'removed'; resolve: (r:
 
 interface Live {
   follower?: LogFollower;
+  rotator?: LogRotator;
   attachers: Set<(e: LogEntry | null) => void>;
   waiters: Waiter[];
 }
@@ -257,7 +260,7 @@ export class ContainerManager extends EventEmitter {
       SecurityOpt: hc.SecurityOpt ?? null,
       GroupAdd: hc.GroupAdd ?? null,
       ShmSize: hc.ShmSize || 64 * 1024 * 1024,
-      LogConfig: hc.LogConfig ?? { Type: 'json-file', Config: {} },
+      LogConfig: validateLogConfig(hc.LogConfig),
       CgroupParent: hc.CgroupParent ?? '',
     };
     if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
@@ -499,8 +502,10 @@ export class ContainerManager extends EventEmitter {
       live.follower = new LogFollower(p.log, offset, (e) => {
         for (const a of live.attachers) a(e);
       });
-      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, name: c.Name.slice(1) });
+      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, name: c.Name.slice(1), logSizeMax: conmonLogCap(c.HostConfig.LogConfig) });
       c.berth.conmonPid = conmonPid;
+      live.rotator?.stop();
+      live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
       await rt.start(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
       this.save(c);
@@ -522,6 +527,7 @@ export class ContainerManager extends EventEmitter {
       this.save(c);
       await this.cleanupRun(c.Id, rt);
       this.live.get(c.Id)?.follower?.stop();
+      this.live.get(c.Id)?.rotator?.stop();
       this.finishAttachers(c.Id);
       this.resolveWaiters(c.Id, c.State.ExitCode, ['next-exit', 'not-running']);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c, { volumes: true });
@@ -591,6 +597,7 @@ export class ContainerManager extends EventEmitter {
     const live = this.live.get(id);
     live?.follower?.flush();
     live?.follower?.stop();
+    live?.rotator?.stop();
     if (live) live.follower = undefined;
     c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
     this.save(c);
@@ -779,6 +786,7 @@ export class ContainerManager extends EventEmitter {
     this.emit('event', { Type: 'container', Action: 'destroy', id: c.Id, c });
     this.resolveWaiters(c.Id, c.State.ExitCode, ['removed', 'next-exit', 'not-running']);
     this.live.get(c.Id)?.follower?.stop();
+    this.live.get(c.Id)?.rotator?.stop();
     this.live.delete(c.Id);
   }
 
@@ -853,6 +861,7 @@ export class ContainerManager extends EventEmitter {
         live.follower = new LogFollower(p.log, offset, (e) => {
           for (const a of live.attachers) a(e);
         });
+        live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
         for (const mp of c.berth.mounts ?? []) if (mp.Type === 'volume') this.opts.volumes.restore(mp.Name, c.Id);
         continue;
       }
@@ -882,7 +891,10 @@ export class ContainerManager extends EventEmitter {
   close(): void {
     for (const w of this.exitWatchers) w.close();
     if (this.poll) clearInterval(this.poll);
-    for (const l of this.live.values()) l.follower?.stop();
+    for (const l of this.live.values()) {
+      l.follower?.stop();
+      l.rotator?.stop();
+    }
   }
 }
 

@@ -62,7 +62,7 @@ export class OciRuntime {
   }
 
   /** Spawns conmon and waits until the runtime has created the container; returns its pid. */
-  create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string }): Promise<{ pid: number; conmonPid: number }> {
+  create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string; logSizeMax?: number }): Promise<{ pid: number; conmonPid: number }> {
     fs.rmSync(this.exitFile(id), { force: true });
     const conmonPidFile = path.join(bundle, 'conmon.pid');
     const args = [
@@ -80,6 +80,8 @@ export class OciRuntime {
       '--log-level', 'error',
       '--runtime-arg', `--root=${this.cfg.stateRoot}`,
     ];
+    // Only a hard cap for when berthd is away: berth rotates the log itself (logs/rotate.ts).
+    if (opts.logSizeMax) args.push('--log-size-max', String(opts.logSizeMax));
     if (opts.tty) args.push('-t');
     if (opts.stdin) args.push('-i');
     return new Promise((resolve, reject) => {

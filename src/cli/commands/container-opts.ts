@@ -5,6 +5,7 @@
 import type { FlagSpec, ParsedFlags } from '../flags';
 import type { ContainerCreateBody } from '../../client/types';
 import { NETWORK_FLAGS, applyNetworkOptions } from './network-opts';
+import { LOG_FLAGS, applyLogOptions } from './log-opts';
 import { parseMountFlag, tmpfsOptions, volumeOptions, type MountSpec } from './volume-opts';
 
 export const CONTAINER_FLAGS: FlagSpec[] = [
@@ -61,6 +62,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'volumes-from', type: 'list', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
   ...NETWORK_FLAGS,
+  ...LOG_FLAGS,
 ];
 
 export interface CreateRequest {
@@ -118,6 +120,7 @@ export function buildCreateRequest(f: ParsedFlags, args: readonly string[], deta
   body.HostConfig = { AutoRemove: f.bool('rm'), NetworkMode: network, ...mountHostConfig(f, body) };
   try {
     applyNetworkOptions(f, body, network);
+    applyLogOptions(f, body);
   } catch (e) {
     throw new OptionError((e as Error).message);
   }
