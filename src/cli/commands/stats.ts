@@ -196,6 +196,9 @@ async function streamLoop(cli: Cli, refs: () => Promise<string[]>, render: (l: W
     await new Promise((r) => setTimeout(r, 1000));
     const list = [...watched.values()];
     if (!follow && list.length && list.every((w) => w.error)) throw new StatusError(1, list.map((w) => w.error).join('\n'));
-    cli.out(`\x1b[2J\x1b[H${render(list)}`);
+    // As docker: home, each line cleared to its end, the rest of the screen cleared.
+    const lines = render(list).split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    cli.out(`\x1b[H${lines.map((l) => `${l}\x1b[K\n`).join('')}\x1b[J`);
   }
 }
