@@ -498,14 +498,15 @@ export class ContainerManager extends EventEmitter {
       } catch {
         /* first start */
       }
+      // Rotation from the start: a log that a former run left over max-size goes first.
+      live.rotator?.stop();
+      live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
       live.follower?.stop();
       live.follower = new LogFollower(p.log, offset, (e) => {
         for (const a of live.attachers) a(e);
       });
       const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, name: c.Name.slice(1), logSizeMax: conmonLogCap(c.HostConfig.LogConfig) });
       c.berth.conmonPid = conmonPid;
-      live.rotator?.stop();
-      live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
       await rt.start(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, OOMKilled: false };
       this.save(c);
@@ -890,11 +891,9 @@ export class ContainerManager extends EventEmitter {
 
   close(): void {
     for (const w of this.exitWatchers) w.close();
+    for (const l of this.live.values()) l.rotator?.stop();
     if (this.poll) clearInterval(this.poll);
-    for (const l of this.live.values()) {
-      l.follower?.stop();
-      l.rotator?.stop();
-    }
+    for (const l of this.live.values()) l.follower?.stop();
   }
 }
 

@@ -61,8 +61,8 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'volume-driver', type: 'string', description: 'Optional volume driver for the container' },
   { name: 'volumes-from', type: 'list', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
-  ...NETWORK_FLAGS,
   ...LOG_FLAGS,
+  ...NETWORK_FLAGS,
 ];
 
 export interface CreateRequest {
@@ -119,8 +119,8 @@ export function buildCreateRequest(f: ParsedFlags, args: readonly string[], deta
   const network = f.string('network') || f.string('net') || 'default';
   body.HostConfig = { AutoRemove: f.bool('rm'), NetworkMode: network, ...mountHostConfig(f, body) };
   try {
-    applyNetworkOptions(f, body, network);
     applyLogOptions(f, body);
+    applyNetworkOptions(f, body, network);
   } catch (e) {
     throw new OptionError((e as Error).message);
   }
