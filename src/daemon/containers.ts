@@ -505,6 +505,7 @@ export class ContainerManager extends EventEmitter {
       live.follower = new LogFollower(p.log, offset, (e) => {
         for (const a of live.attachers) a(e);
       });
+      live.follower.idle = () => live.attachers.size === 0;
       const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, name: c.Name.slice(1), logSizeMax: conmonLogCap(c.HostConfig.LogConfig) });
       c.berth.conmonPid = conmonPid;
       await rt.start(c.Id);
@@ -598,7 +599,7 @@ export class ContainerManager extends EventEmitter {
     const live = this.live.get(id);
     live?.follower?.flush();
     live?.follower?.stop();
-    live?.rotator?.stop();
+    live?.rotator?.finish();
     if (live) live.follower = undefined;
     c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
     this.save(c);
@@ -862,6 +863,7 @@ export class ContainerManager extends EventEmitter {
         live.follower = new LogFollower(p.log, offset, (e) => {
           for (const a of live.attachers) a(e);
         });
+        live.follower.idle = () => live.attachers.size === 0;
         live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
         for (const mp of c.berth.mounts ?? []) if (mp.Type === 'volume') this.opts.volumes.restore(mp.Name, c.Id);
         continue;

@@ -89,6 +89,8 @@ export class LogFollower {
   private watcher?: fs.FSWatcher;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** While this says so, new records are skipped unparsed (nobody listens; a chatty container costs nothing). */
+  idle?: () => boolean;
 
   constructor(
     private readonly file: string,
@@ -156,6 +158,7 @@ export class LogFollower {
   private drain(): void {
     const fd = this.fd!;
     const size = fs.fstatSync(fd).size;
+    if (this.idle?.() && size > this.offset) this.skipTo(fd, size);
     while (this.offset < size) {
       const buf = Buffer.allocUnsafe(Math.min(size - this.offset, 1 << 20));
       const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
@@ -165,6 +168,17 @@ export class LogFollower {
       this.rest = Buffer.from(rest);
       for (const e of entries) this.onEntry(e);
     }
+  }
+
+  /** Moves past the complete records before `size` without parsing them. */
+  private skipTo(fd: number, size: number): void {
+    const n = Math.min(size - this.offset, 64 << 10);
+    const buf = Buffer.allocUnsafe(n);
+    const got = fs.readSync(fd, buf, 0, n, size - n);
+    const nl = buf.subarray(0, got).lastIndexOf(0x0a);
+    if (nl < 0) return; // a record longer than the window: parse as usual
+    this.offset = size - n + nl + 1;
+    this.rest = Buffer.alloc(0);
   }
 
   stop(): void {

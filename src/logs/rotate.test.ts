@@ -134,8 +134,8 @@ test('LogConfig validation and rotation settings', () => {
   assert.throws(() => validateLogConfig({ Type: 'json-file', Config: { 'max-file': '2' } }), /max-file can only be used with max-size/);
   assert.throws(() => validateLogConfig({ Type: 'none', Config: { 'max-size': '1m' } }), /unknown log opt 'max-size' for none log driver/);
   assert.throws(() => validateLogConfig({ Type: 'local', Config: { labels: 'a' } }), /unknown log opt 'labels' for local/);
-  assert.equal(conmonSizeCap({ maxSize: 10240, maxFile: 3 }), 1 << 20);
-  assert.equal(conmonSizeCap({ maxSize: 1 << 20, maxFile: 3 }), 3 << 20);
+  assert.equal(conmonSizeCap({ maxSize: 10240, maxFile: 3 }), 16 << 20);
+  assert.equal(conmonSizeCap({ maxSize: 10 << 20, maxFile: 3 }), 30 << 20);
   assert.equal(conmonSizeCap({ maxSize: 0, maxFile: 1 }), 0);
   const lc = { Type: 'json-file', Config: { labels: 'b,a', 'env-regex': '^X' } };
   assert.equal(detailsPrefix(lc, { a: '1', b: '2', c: '3' }, ['X1=y', 'XY=z=w', 'Z=0']), 'X1=y,XY=z=w,a=1,b=2');

@@ -35,15 +35,21 @@ export function logFiles(file: string): string[] {
   return [...rotated, file];
 }
 
-/** conmon's hard cap for a rotation: a full set of files (at least 1 MiB) before it truncates. */
+/**
+ * conmon's hard cap for a rotation: a full set of files, at least 16 MiB. conmon counts bytes
+ * over all the files it writes, so the cap also fires while berthd rotates; the held link keeps
+ * one such file, and a large cap makes two of them between two checks (the only way to lose
+ * lines) take a writer of more than 80 MB/s.
+ */
 export function conmonSizeCap(rot: Rotation): number {
-  return rot.maxSize > 0 ? Math.max(rot.maxSize * rot.maxFile, 1 << 20) : 0;
+  return rot.maxSize > 0 ? Math.max(rot.maxSize * rot.maxFile, 16 << 20) : 0;
 }
 
 export class LogRotator {
   private readonly hold: string;
   private timer?: NodeJS.Timeout;
   private watcher?: fs.FSWatcher;
+  private pending?: NodeJS.Timeout;
 
   /** @param reopen asks the writer (conmon) to reopen the log path */
   constructor(
@@ -58,7 +64,13 @@ export class LogRotator {
     if (this.rot.maxSize <= 0) return this;
     try {
       this.watcher = fs.watch(path.dirname(this.file), (_ev, name) => {
-        if (!name || String(name) === path.basename(this.file)) this.check();
+        // A busy writer makes an event per write: one check per 20 ms is enough.
+        if ((!name || String(name) === path.basename(this.file)) && !this.pending) {
+          this.pending = setTimeout(() => {
+            this.pending = undefined;
+            this.check();
+          }, 20);
+        }
       });
       this.watcher.on('error', () => undefined);
     } catch {
@@ -73,8 +85,16 @@ export class LogRotator {
   stop(): void {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
+    if (this.pending) clearTimeout(this.pending);
     this.timer = undefined;
+    this.pending = undefined;
     this.watcher = undefined;
+  }
+
+  /** A last check (the writer has gone: what a burst left over max-size is rotated now), then stop. */
+  finish(): void {
+    this.stop();
+    this.check();
   }
 
   /** Rotates when the log has reached max-size; keeps what conmon's own cap replaced. */

@@ -56,8 +56,13 @@ export async function serveLogs(ctx: Ctx, d: Daemon): Promise<void> {
   const write = (b: Buffer): boolean | Promise<void> => {
     if (closed || res.write(b)) return true;
     return new Promise((resolve) => {
-      res.once('drain', resolve);
-      ctx.req.socket.once('close', resolve);
+      const done = (): void => {
+        res.off('drain', done);
+        ctx.req.socket.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      ctx.req.socket.once('close', done);
     });
   };
   const file = M.logPath(c.Id);
