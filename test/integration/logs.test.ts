@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { TestDaemon, integrationSkipReason, DOCKER, type RunResult } from '../helpers/daemon';
+import { TestDaemon, integrationSkipReason, waitFor, DOCKER, type RunResult } from '../helpers/daemon';
 
 const skip = integrationSkipReason();
 
@@ -80,6 +80,23 @@ describe('logs: rotation, since/until, details, drivers', { skip }, () => {
     assert.equal(followed[0], 0);
     assertContiguous(followed, 999);
     assert.equal(d.docker(['rm', 'rot']).code, 0);
+  });
+
+  test('rotation resumes after a kill -9 of berthd (the container keeps printing meanwhile)', async () => {
+    const script = 'i=0; while [ $i -lt 1000 ]; do printf "line %05d %088d\\n" $i 0; i=$((i+1)); [ $((i % 50)) -eq 0 ] && sleep 0.1; [ $i -eq 300 ] && sleep 4; done; true';
+    const r = d.docker(['run', '-d', '--name', 'rot2', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    await waitFor(() => /line 00299/.test(d.docker(['logs', '--tail', '1', 'rot2']).stdout), 30_000, 'the first 300 lines');
+    await d.crash();
+    await d.start();
+    assert.equal((await d.dockerAsync(['wait', 'rot2'])).stdout.trim(), '0');
+    const files = logFilesOf(id);
+    assert.ok(files.length <= 3 && files.length >= 2, `files: ${files.join(' ')}`);
+    const nums = lineNumbers(d.docker(['logs', 'rot2']).stdout);
+    assertContiguous(nums, 999);
+    assert.ok(nums[0] > 300, `rotated after the restart too (first line ${nums[0]})`);
+    assert.equal(d.docker(['rm', 'rot2']).code, 0);
   });
 
   test('--since/--until: RFC 3339, unix seconds with fraction, relative; API and both CLIs', async () => {
