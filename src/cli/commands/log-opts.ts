@@ -19,6 +19,7 @@ export function applyLogOptions(f: ParsedFlags, body: ContainerCreateBody): void
     else opts[kv.slice(0, i)] = kv.slice(i + 1);
   }
   if (driver === 'none' && Object.keys(opts).length) throw new Error('invalid logging opts for driver none');
+  if (!driver && !Object.keys(opts).length) return; // the daemon's default
   const hc = (body.HostConfig ??= {}) as Record<string, unknown>;
   hc.LogConfig = { Type: driver, Config: opts };
 }
