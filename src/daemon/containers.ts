@@ -20,6 +20,8 @@ import { buildSpec, mergeEnv, DEFAULT_PATH_ENV } from '../runtime/spec/spec';
 import { resolveUser } from '../runtime/user';
 import { mountOverlay, unmount, isMounted } from '../snapshot/overlay';
 import { LogFollower, readLog, type LogEntry } from '../logs/k8sfile';
+import { validateLogConfig } from '../logs/config';
+import { conmonLogCap, startRotation, type LogRotator } from '../logs/rotate';
 import { randomName, VALID_NAME } from './names';
 import { signalNumber } from './signals';
 import type { VolumeService } from '../volume/local';
@@ -94,6 +96,7 @@ type Waiter = { condition: 'next-exit' | 'not-running' | 'removed'; resolve: (r:
 
 interface Live {
   follower?: LogFollower;
+  rotator?: LogRotator;
   attachers: Set<(e: LogEntry | null) => void>;
   waiters: Waiter[];
 }
@@ -280,7 +283,7 @@ export class ContainerManager extends EventEmitter {
       SecurityOpt: hc.SecurityOpt ?? null,
       GroupAdd: hc.GroupAdd ?? null,
       ShmSize: hc.ShmSize || 64 * 1024 * 1024,
-      LogConfig: hc.LogConfig ?? { Type: 'json-file', Config: {} },
+      LogConfig: validateLogConfig(hc.LogConfig),
       CgroupParent: hc.CgroupParent ?? '',
     };
     if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
@@ -524,12 +527,16 @@ export class ContainerManager extends EventEmitter {
       } catch {
         /* first start */
       }
+      // Rotation from the start: a log that a former run left over max-size goes first.
+      live.rotator?.stop();
+      live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
       live.follower?.stop();
       live.follower = new LogFollower(p.log, offset, (e) => {
         for (const a of live.attachers) a(e);
       });
       const stdin = !!c.Config.OpenStdin;
-      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin, name: c.Name.slice(1), leaveStdinOpen: keepsStdinOpen(c) });
+      live.follower.idle = () => live.attachers.size === 0;
+      const { pid, conmonPid } = await rt.create(c.Id, p.bundle, p.log, { tty: !!c.Config.Tty, stdin, name: c.Name.slice(1), leaveStdinOpen: keepsStdinOpen(c), logSizeMax: conmonLogCap(c.HostConfig.LogConfig) });
       c.berth.conmonPid = conmonPid;
       if (stdin) this.openStdin(c.Id, rt);
       await rt.start(c.Id);
@@ -554,6 +561,7 @@ export class ContainerManager extends EventEmitter {
       this.save(c);
       await this.cleanupRun(c.Id, rt);
       this.live.get(c.Id)?.follower?.stop();
+      this.live.get(c.Id)?.rotator?.stop();
       this.finishAttachers(c.Id);
       this.resolveWaiters(c.Id, c.State.ExitCode, ['next-exit', 'not-running']);
       if (c.HostConfig.AutoRemove) await this.removeLocked(c, { volumes: true });
@@ -623,6 +631,7 @@ export class ContainerManager extends EventEmitter {
     const live = this.live.get(id);
     live?.follower?.flush();
     live?.follower?.stop();
+    live?.rotator?.finish();
     if (live) live.follower = undefined;
     const oom = this.hooks.oomKilled(this.cgroupsPath(c), this.paths(id).bundle);
     // The restart policy decides between exited and restarting (which counts as running, as in Docker).
@@ -965,6 +974,7 @@ export class ContainerManager extends EventEmitter {
     this.emit('event', { Type: 'container', Action: 'destroy', id: c.Id, c });
     this.resolveWaiters(c.Id, c.State.ExitCode, ['removed', 'next-exit', 'not-running']);
     this.live.get(c.Id)?.follower?.stop();
+    this.live.get(c.Id)?.rotator?.stop();
     this.live.delete(c.Id);
   }
 
@@ -1039,6 +1049,8 @@ export class ContainerManager extends EventEmitter {
         live.follower = new LogFollower(p.log, offset, (e) => {
           for (const a of live.attachers) a(e);
         });
+        live.follower.idle = () => live.attachers.size === 0;
+        live.rotator = startRotation(p.log, c.HostConfig.LogConfig, path.join(p.bundle, 'ctl'));
         for (const mp of c.berth.mounts ?? []) if (mp.Type === 'volume') this.opts.volumes.restore(mp.Name, c.Id);
         if (c.Config.OpenStdin && keepsStdinOpen(c)) this.openStdin(c.Id, rt);
         continue;
@@ -1069,6 +1081,7 @@ export class ContainerManager extends EventEmitter {
 
   close(): void {
     for (const w of this.exitWatchers) w.close();
+    for (const l of this.live.values()) l.rotator?.stop();
     if (this.poll) clearInterval(this.poll);
     this.restarts.close();
     for (const l of this.live.values()) l.follower?.stop();

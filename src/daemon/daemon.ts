@@ -18,6 +18,7 @@ import { ApiServer, Router } from '../api/server';
 import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
+import { statsRoutes } from '../api/routes/stats';
 import { buildRoutes } from '../api/routes/build';
 import { containerFsRoutes } from '../api/routes/container-fs';
 import { systemDfRoutes } from '../api/routes/system-df';
@@ -35,7 +36,6 @@ import { HealthMonitor } from './health';
 import { startOnBoot } from './restart';
 import { runtimeProbe } from './probe';
 export type { DaemonEvent } from './events';
-import { topRoutes } from '../api/routes/top';
 import { parseRemap } from '../runtime/userns';
 
 
@@ -188,12 +188,12 @@ export class Daemon {
     systemRoutes(router, this);
     imageRoutes(router, this);
     containerRoutes(router, this);
+    statsRoutes(router, this);
     volumeRoutes(router, this);
     networkRoutes(router, this);
     buildRoutes(router, this);
     execRoutes(router, this.exec);
     eventRoutes(router, this);
-    topRoutes(router, this);
     this.api = new ApiServer(router);
     for (const h of this.config.hosts) {
       const sock = h.startsWith('unix://') ? h.slice(7) : h;

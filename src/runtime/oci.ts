@@ -63,7 +63,7 @@ export class OciRuntime {
   }
 
   /** Spawns conmon and waits until the runtime has created the container; returns its pid. */
-  create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string; leaveStdinOpen?: boolean }): Promise<{ pid: number; conmonPid: number }> {
+  create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin: boolean; name: string; leaveStdinOpen?: boolean; logSizeMax?: number }): Promise<{ pid: number; conmonPid: number }> {
     fs.rmSync(this.exitFile(id), { force: true });
     fs.rmSync(path.join(bundle, 'oom'), { force: true }); // conmon's OOM marker of an earlier run
     const conmonPidFile = path.join(bundle, 'conmon.pid');
@@ -82,6 +82,8 @@ export class OciRuntime {
       '--log-level', 'error',
       '--runtime-arg', `--root=${this.cfg.stateRoot}`,
     ];
+    // Only a hard cap for when berthd is away: berth rotates the log itself (logs/rotate.ts).
+    if (opts.logSizeMax) args.push('--log-size-max', String(opts.logSizeMax));
     if (opts.tty) args.push('-t');
     if (opts.stdin) args.push('-i');
     if (opts.stdin && opts.leaveStdinOpen) args.push('--leave-stdin-open');

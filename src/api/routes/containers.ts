@@ -11,6 +11,7 @@ import type { LogEntry } from '../../logs/k8sfile';
 import { containerStatus } from '../../util/units';
 import { matchLabel } from '../../image/service';
 import { directorySize } from '../../util/dirsize';
+import { serveLogs } from './logs';
 
 const unix = (iso: string): number => Math.floor(new Date(iso).getTime() / 1000);
 
@@ -197,14 +198,6 @@ function entryWriter(tty: boolean, timestamps: boolean, write: (b: Buffer) => vo
   };
 }
 
-function parseTime(v: string | null): number | undefined {
-  if (v === null || v === '' || v === '0') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.floor(Number(v) * 1000);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid time value: ${v}`);
-  return t;
-}
-
 export function containerRoutes(r: Router, d: Daemon): void {
   const M = d.containers;
 
@@ -285,52 +278,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
     sendJson(ctx, 204);
   });
 
-  r.add('GET', /^\/containers\/([^/]+)\/logs$/, async (ctx) => {
-    const c = M.resolve(ctx.params[0]);
-    const q = ctx.query;
-    const streams = { stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
-    if (!streams.stdout && !streams.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
-    const tailStr = q.get('tail');
-    const tail = tailStr === null || tailStr === '' || tailStr === 'all' ? undefined : Number(tailStr);
-    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
-      if (tailStr !== '-1') throw invalidArgument(`invalid value for "tail": ${tailStr}`);
-    }
-    const since = parseTime(q.get('since'));
-    const until = parseTime(q.get('until'));
-    const follow = boolParam(q, 'follow');
-    const tty = !!c.Config.Tty;
-    const res = ctx.res!;
-    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
-    const write = entryWriter(tty, boolParam(q, 'timestamps'), (b) => res.write(b), streams);
-    const { entries, offset } = M.readLogs(c.Id, { since, until, tail: tail === -1 ? undefined : tail });
-    for (const e of entries) write(e);
-    if (!follow || !M.isRunning(c.Id) || (until !== undefined && until <= Date.now())) {
-      res.end();
-      return;
-    }
-    const { LogFollower } = await import('../../logs/k8sfile');
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      follower.flush();
-      follower.stop();
-      unsubscribe();
-      res.end();
-    };
-    const follower = new LogFollower(M.logPath(c.Id), offset, (e) => {
-      if (until !== undefined && e.ms >= until) return finish();
-      write(e);
-    });
-    const unsubscribe = M.attach(c.Id, (e) => {
-      if (e === null) finish();
-    });
-    ctx.req.socket.on('close', () => {
-      done = true;
-      follower.stop();
-      unsubscribe();
-    });
-  });
+  r.add('GET', /^\/containers\/([^/]+)\/logs$/, (ctx) => serveLogs(ctx, d));
 
   const attach = async (ctx: Ctx): Promise<void> => {
     const c = M.resolve(ctx.params[0]);

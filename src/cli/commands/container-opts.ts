@@ -5,6 +5,7 @@
 import type { FlagSpec, ParsedFlags } from '../flags';
 import type { ContainerCreateBody } from '../../client/types';
 import { NETWORK_FLAGS, applyNetworkOptions } from './network-opts';
+import { LOG_FLAGS, applyLogOptions } from './log-opts';
 import { parseMountFlag, tmpfsOptions, volumeOptions, type MountSpec } from './volume-opts';
 import { LIFE_FLAGS, applyLifeOptions } from './lifecycle-opts';
 import { RESOURCE_FLAGS, resourceHostConfig } from './resource-opts';
@@ -62,6 +63,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'volume-driver', type: 'string', description: 'Optional volume driver for the container' },
   { name: 'volumes-from', type: 'list', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
+  ...LOG_FLAGS,
   ...NETWORK_FLAGS,
   ...LIFE_FLAGS,
   ...RESOURCE_FLAGS,
@@ -126,6 +128,7 @@ export function buildCreateRequest(f: ParsedFlags, args: readonly string[], deta
     throw new OptionError((e as Error).message);
   }
   try {
+    applyLogOptions(f, body);
     applyNetworkOptions(f, body, network);
     applyLifeOptions(f, body);
   } catch (e) {
