@@ -51,6 +51,8 @@ export function pipeInput(sock: Duplex, head: Buffer | undefined, tty: boolean, 
   };
   if (head?.length) onData(head);
   sock.on('data', onData);
+  // upgradeBody() may have paused it explicitly, and a new 'data' listener does not undo that.
+  sock.resume();
   sock.once('end', () => {
     if (!done) sink.end();
     done = true;

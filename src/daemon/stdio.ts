@@ -24,8 +24,30 @@ export function connectAttach(socketDir: string, id: string): net.Socket {
   return new net.Socket({ fd, readable: true, writable: true });
 }
 
-/** Resizes the terminal conmon holds for the bundle (container or exec session). */
+const resends = new Map<string, NodeJS.Timeout>();
+
+/**
+ * Resizes the terminal conmon holds for the bundle (container or exec session). conmon 2.1.6
+ * now and then ends up at the first of two sizes written a few milliseconds apart (measured:
+ * 1 in 30 pairs), which the docker CLI's attach does (rows+1 x cols+1, then the real size, to
+ * make the shell redraw); so the latest size is written once more when resizes have settled.
+ */
 export function resizeTerminal(bundle: string, rows: number, cols: number): void {
+  writeCtl(bundle, rows, cols);
+  clearTimeout(resends.get(bundle));
+  const t = setTimeout(() => {
+    resends.delete(bundle);
+    try {
+      writeCtl(bundle, rows, cols);
+    } catch {
+      /* the session has ended */
+    }
+  }, 100);
+  t.unref();
+  resends.set(bundle, t);
+}
+
+function writeCtl(bundle: string, rows: number, cols: number): void {
   // Non-blocking: a FIFO whose conmon is gone fails with ENXIO instead of hanging.
   const fd = fs.openSync(path.join(bundle, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
   try {

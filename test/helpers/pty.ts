@@ -135,8 +135,30 @@ export class Pty {
     }
   }
 
-  /** Types a command line and waits for the output that follows it to match. */
+  /**
+   * Waits for a shell prompt that is fully drawn: the output ends with `# ` (busybox may add an
+   * erase-line) and nothing more arrives for a moment. busybox asks the terminal for the cursor
+   * position (ESC[6n) before it draws the prompt and swallows input that comes meanwhile.
+   */
+  async prompt(timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const len = this.output.length;
+      if (/# (\x1b\[(6n|J))*$/.test(this.output)) {
+        await new Promise((r) => setTimeout(r, 300));
+        if (this.output.length === len) return;
+        continue;
+      }
+      if (this.exitCode !== undefined || Date.now() > end) {
+        throw new Error(`pty: no prompt (exit ${this.exitCode}); output so far:\n${JSON.stringify(this.output)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** At a prompt, types a command line and waits for the output that follows it to match. */
   async run(line: string, re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+    await this.prompt(timeoutMs);
     const from = this.output.length;
     this.write(`${line}\r`);
     return this.expect(re, timeoutMs, from);

@@ -10,6 +10,20 @@ import { Pty } from '../helpers/pty';
 
 const skip = integrationSkipReason();
 
+/**
+ * Polls `stty size` in the shell until it shows rows x cols: a resize travels CLI -> berthd ->
+ * conmon, and the docker CLI's attach briefly sets rows+1 x cols+1 to make the shell redraw.
+ */
+async function sizeIs(t: Pty, rows: number, cols: number): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 40; i++) {
+    last = (await t.run('stty size', /(\d+ \d+)\r\n/))[1];
+    if (last === `${rows} ${cols}`) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`stty size shows ${last}, not ${rows} ${cols}`);
+}
+
 describe('interactive containers and exec', { skip }, () => {
   const d = new TestDaemon('tty');
   before(async () => {
@@ -34,20 +48,13 @@ describe('interactive containers and exec', { skip }, () => {
       const name = `it-${cli}`;
       const t = onPty(['run', '-it', '--name', name, 'busybox', 'sh'], 24, 80);
       try {
-        await t.expect(/# /);
-        await t.run('stty size', /24 80\r\n/);
+        await t.prompt();
+        await sizeIs(t, 24, 80);
         await t.run('echo $((6*7))', /42\r\n/);
         t.resize(30, 100);
         // The resize travels CLI -> berthd -> conmon; poll until the shell sees it.
-        let seen = false;
-        for (let i = 0; i < 20 && !seen; i++) {
-          const from = t.output.length;
-          t.write('stty size\r');
-          await t.expect(/\d+ \d+\r\n/, 30_000, from);
-          seen = /30 100\r\n/.test(t.output.slice(from));
-          if (!seen) await new Promise((r) => setTimeout(r, 250));
-        }
-        assert.ok(seen, `stty size never showed 30 100: ${JSON.stringify(t.output.slice(-300))}`);
+        await sizeIs(t, 30, 100);
+        await t.prompt();
         t.write('\x10\x11');
         assert.equal(await t.wait(), 0, t.output);
       } finally {
@@ -59,8 +66,9 @@ describe('interactive containers and exec', { skip }, () => {
       const a = onPty(['attach', name], 40, 120);
       try {
         a.write('\r');
-        await a.expect(/# /);
-        await a.run('stty size', /40 120\r\n/);
+        await a.prompt();
+        await sizeIs(a, 40, 120);
+        await a.prompt();
         a.write('exit 4\r');
         assert.equal(await a.wait(), 4, a.output);
       } finally {
@@ -72,8 +80,9 @@ describe('interactive containers and exec', { skip }, () => {
       // start -ai: the same container again, on a terminal.
       const s = onPty(['start', '-ai', name]);
       try {
-        await s.expect(/# /);
+        await s.prompt();
         await s.run('echo again', /again\r\n/);
+        await s.prompt();
         s.write('exit 5\r');
         assert.equal(await s.wait(), 5, s.output);
       } finally {
@@ -88,19 +97,12 @@ describe('interactive containers and exec', { skip }, () => {
       assert.equal(run(['run', '-d', '--name', name, 'busybox', 'sleep', '300']).code, 0);
       const t = onPty(['exec', '-it', name, 'sh'], 33, 91);
       try {
-        await t.expect(/# /);
-        await t.run('stty size', /33 91\r\n/);
+        await t.prompt();
+        await sizeIs(t, 33, 91);
         await t.run('tty', /\/dev\/pts\/\d+\r\n/);
         t.resize(20, 60);
-        let seen = false;
-        for (let i = 0; i < 20 && !seen; i++) {
-          const from = t.output.length;
-          t.write('stty size\r');
-          await t.expect(/\d+ \d+\r\n/, 30_000, from);
-          seen = /20 60\r\n/.test(t.output.slice(from));
-          if (!seen) await new Promise((r) => setTimeout(r, 250));
-        }
-        assert.ok(seen, 'exec resize not seen');
+        await sizeIs(t, 20, 60);
+        await t.prompt();
         t.write('exit 3\r');
         assert.equal(await t.wait(), 3, t.output);
       } finally {
@@ -135,6 +137,10 @@ describe('interactive containers and exec', { skip }, () => {
       assert.equal(u.stdout.trim(), '1000', u.stderr);
       const w = run(['exec', '-w', '/tmp', '-e', 'FOO=bar', name, 'sh', '-c', 'pwd; echo $FOO']);
       assert.equal(w.stdout, '/tmp\nbar\n', w.stderr);
+      const capEff = (args: string[]): bigint => BigInt('0x' + (/CapEff:\s*([0-9a-f]+)/.exec(run(['exec', ...args, name, 'cat', '/proc/self/status']).stdout)?.[1] ?? '0'));
+      const plain = capEff([]);
+      const priv = capEff(['--privileged']);
+      assert.ok(plain > 0n && (priv & plain) === plain && priv > plain, `--privileged: CapEff ${priv.toString(16)} vs ${plain.toString(16)}`);
       const envFile = `${d.dir}/env-${cli}`;
       fs.writeFileSync(envFile, 'A=1\n# comment\nB=two\n');
       const ef = run(['exec', '--env-file', envFile, name, 'sh', '-c', 'echo $A$B']);
@@ -167,8 +173,9 @@ describe('interactive containers and exec', { skip }, () => {
     const a = new Pty([DOCKER, 'attach', 'keep'], { env: { DOCKER_HOST: d.host } });
     try {
       a.write('\r');
-      await a.expect(/# /);
+      await a.prompt();
       await a.run('echo still-$((40+2))', /still-42\r\n/);
+      await a.prompt();
       a.write('\x10\x11');
       // docker attach reports a detach as an error ("read escape sequence"), exit status 1.
       assert.equal(await a.wait(), 1, a.output);
@@ -179,8 +186,9 @@ describe('interactive containers and exec', { skip }, () => {
     const b = new Pty([process.execPath, BERTH, 'attach', 'keep'], { env: { BERTH_HOST: d.host, DOCKER_HOST: '' } });
     try {
       b.write('\r');
-      await b.expect(/# /);
+      await b.prompt();
       await b.run('echo berth-$((40+3))', /berth-43\r\n/);
+      await b.prompt();
       b.write('\x10\x11');
       assert.equal(await b.wait(), 1, b.output);
       assert.match(b.output, /read escape sequence/);
