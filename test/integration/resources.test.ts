@@ -41,7 +41,8 @@ describe('resources and security', { skip }, () => {
     throw new Error(`no ${ctrl} cgroup for ${id} (parent ${cgroupParent()})`);
   };
 
-  test('--memory 32m: a process allocating 100 MB is OOM-killed (exit 137, OOMKilled)', () => {
+  test('--memory 32m: a process allocating 100 MB is OOM-killed (exit 137, OOMKilled, an oom event)', () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
     const r = d.docker(['run', '--name', 'oom', '--memory', '32m', 'busybox', 'sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived']);
     assert.equal(r.code, 137, r.stderr);
     assert.doesNotMatch(r.stdout, /survived/);
@@ -50,6 +51,9 @@ describe('resources and security', { skip }, () => {
     assert.equal(c.State.ExitCode, 137);
     assert.equal(c.HostConfig.Memory, 32 * 1024 * 1024);
     assert.equal(c.HostConfig.MemorySwap, 64 * 1024 * 1024);
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const ev = d.docker(['events', '--since', String(since), '--until', until, '--filter', 'container=oom', '--filter', 'event=oom', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+    assert.equal(ev.stdout.trim(), 'oom oom', ev.stderr);
     // Without a limit the same command completes and OOMKilled stays false.
     const ok = d.docker(['run', '--name', 'nooom', 'busybox', 'sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived']);
     assert.equal(ok.code, 0, ok.stderr);
