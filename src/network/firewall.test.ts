@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Firewall, chainNames, renderRules } from './firewall';
+import { Firewall, chainNames, ipv6View, renderRules } from './firewall';
 
 const c = chainNames('1a2b3c4d');
 
@@ -49,4 +49,34 @@ test('sync: one restore per burst of changes, each caller answered after its cha
   assert.notEqual(c, a, 'a change after the rewrite started gets a rewrite of its own');
   await Promise.all([a, c]);
   assert.deepEqual(calls, ['iptables-restore -w --noflush 1', 'iptables-restore -w --noflush 2']);
+});
+
+test('IPv6: dual-stack networks get the same rules from ip6tables; the chains appear with the first such network', async () => {
+  const nets = [
+    { bridge: 'br-a', subnet: '10.213.1.0/24', internal: false, masquerade: true },
+    { bridge: 'br-6', subnet: '10.213.2.0/24', subnet6: 'fd00:b::/64', internal: false, masquerade: true },
+  ];
+  const v6 = ipv6View(nets);
+  assert.deepEqual(v6.map((n) => [n.bridge, n.subnet]), [['br-6', 'fd00:b::/64']]);
+  const lines = renderRules(c, v6, []).split('\n');
+  assert.ok(lines.includes('-A BERTH-1a2b3c4d-POSTROUTING -s fd00:b::/64 ! -o br-6 -j MASQUERADE'));
+  assert.ok(lines.includes('-A BERTH-1a2b3c4d-ISOLATION -o br-6 -j DROP'));
+  assert.ok(!lines.some((l) => l.includes('br-a')));
+  const calls: string[] = [];
+  let state = nets.slice(0, 1);
+  const fw = new Firewall('t', () => ({ networks: state, ports: [] }), async (bin, args) => {
+    calls.push(`${bin} ${args.slice(0, 4).join(' ')}`);
+    return { code: bin === 'ip6tables' && args.includes('-S') ? 1 : bin === 'ip6tables' && args.includes('-C') ? 1 : 0, stderr: '' };
+  });
+  await fw.init();
+  assert.ok(!calls.some((x) => x.startsWith('ip6tables-restore')), 'no IPv6 chains without an IPv6 network');
+  state = nets;
+  calls.length = 0;
+  await fw.sync();
+  assert.equal(calls[0], 'iptables-restore -w --noflush');
+  assert.ok(calls.includes('ip6tables -w -t filter -I'), 'the jumps are added');
+  assert.equal(calls.at(-1), 'ip6tables-restore -w --noflush');
+  calls.length = 0;
+  await fw.remove();
+  assert.ok(calls.some((x) => x.startsWith('ip6tables -w -t filter')), 'the IPv6 chains are removed too');
 });
