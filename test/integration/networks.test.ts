@@ -33,7 +33,10 @@ function snapshot(): Snapshot {
   return {
     links: sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean),
     netns: sh('ip', ['netns']).split('\n').filter(Boolean),
-    rules: [...sh('iptables-save', []).split('\n'), ...sh('iptables-save', ['-t', 'nat']).split('\n')].filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')),
+    rules: ['iptables-save', 'ip6tables-save']
+      .flatMap((cmd) => [...sh(cmd, []).split('\n'), ...sh(cmd, ['-t', 'nat']).split('\n')].map((l) => `${cmd}: ${l}`))
+      .filter((l) => !/: (#.*)?$/.test(l))
+      .map((l) => l.replace(/\[\d+:\d+\]/g, '')),
     mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean),
   };
 }
@@ -288,6 +291,9 @@ describe('networks', { skip }, () => {
     const ip = ipOf('nt-in1', 'nt-int');
     const r = d.docker(['run', '--rm', 'busybox', 'sh', '-c', `ping -c1 -W1 ${ip} >/dev/null && echo PING-OK; echo done`]);
     assert.equal(r.stdout, 'done\n', r.stderr);
+    // no NAT out of it either
+    const subnet = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'nt-int']).stdout.trim();
+    assert.doesNotMatch(sh('iptables-save', ['-t', 'nat']), new RegExp(`-s ${subnet.replace(/\./g, '\\.')} .*MASQUERADE`));
     assert.equal(d.docker(['ps', '--filter', 'network=nt-int', '--format', '{{.Names}}']).stdout, 'nt-in1\n');
     const port = d.docker(['port', 'nt-all', '80']).stdout.trim().split(':')[1];
     assert.equal(d.docker(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}']).stdout, 'nt-all\n');
@@ -309,6 +315,86 @@ describe('networks', { skip }, () => {
     }
     const p = ok(d.docker(['network', 'prune', '-f', '--filter', 'label=nt=prune']), 'prune');
     assert.equal(p, 'Deleted Networks:\nnt-unused\n\n');
+  });
+
+  test('IPv6: a dual-stack network; ping6 by address and by name, inspect fields, AAAA, /etc/hosts, --ip6; ip6tables rules go with the network', () => {
+    // ULA prefixes of this daemon only (the host's own fd00::/64 is routed on its eth0)
+    const prefix = `fd00:b5e7:${tag.slice(0, 4)}`;
+    ok(d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, 'nt-v6']), 'create');
+    track('nt-v6');
+    const bridge = `br-${netId('nt-v6').slice(0, 12)}`;
+    const net6 = JSON.parse(ok(d.docker(['network', 'inspect', 'nt-v6']), 'inspect'))[0];
+    assert.equal(net6.EnableIPv6, true);
+    const subnets = net6.IPAM.Config.map((c: { Subnet: string }) => c.Subnet);
+    assert.equal(subnets.length, 2, JSON.stringify(net6.IPAM.Config));
+    assert.match(subnets[0], /^\d+\.\d+\.\d+\.0\/24$/, 'an IPv4 subnet is chosen too');
+    assert.deepEqual(net6.IPAM.Config[1], { Subnet: `${prefix}::/64`, Gateway: `${prefix}::1` });
+    const id = ok(d.docker(['run', '-d', '--name', 'nt-v6a', '--network', 'nt-v6', 'busybox', 'sleep', '300']), 'run').trim();
+    const ep = JSON.parse(ok(d.docker(['inspect', '-f', '{{json (index .NetworkSettings.Networks "nt-v6")}}', 'nt-v6a']), 'inspect'));
+    assert.equal(ep.GlobalIPv6Address, `${prefix}::2`);
+    assert.equal(ep.GlobalIPv6PrefixLen, 64);
+    assert.equal(ep.IPv6Gateway, `${prefix}::1`);
+    assert.equal(JSON.parse(ok(d.berth(['network', 'inspect', 'nt-v6']), 'inspect')).at(0).Containers[id].IPv6Address, `${prefix}::2/64`);
+    // the second one asks for its address (--ip6, through berth's CLI)
+    const out = ok(
+      d.berth(['run', '--rm', '--name', 'nt-v6b', '--network', 'nt-v6', '--ip6', `${prefix}::99`, 'busybox', 'sh', '-c', `ip -6 -o addr show eth0 scope global; ping -6 -c1 -W2 ${prefix}::2 >/dev/null && echo ADDR-OK; ping -6 -c1 -W2 nt-v6a >/dev/null && echo NAME-OK; nslookup -type=AAAA nt-v6a; cat /etc/hosts`]),
+      'client',
+    );
+    assert.match(out, new RegExp(`inet6 ${prefix}::99/64`));
+    assert.match(out, /^ADDR-OK$/m);
+    assert.match(out, /^NAME-OK$/m);
+    assert.match(out, new RegExp(`^Address: ${prefix}::2$`, 'm'));
+    assert.match(out, new RegExp(`^${prefix}::99\\t[0-9a-f]{12}$`, 'm'), 'its own IPv6 address in /etc/hosts');
+    // and nt-v6a reaches the client back by name (docker CLI), over IPv6
+    ok(d.docker(['run', '-d', '--name', 'nt-v6c', '--network', 'nt-v6', 'busybox', 'sleep', '300']), 'run c');
+    ok(d.docker(['run', '--rm', '--network', 'container:nt-v6a', 'busybox', 'ping', '-6', '-c1', '-W2', 'nt-v6c']), 'ping6 back by name');
+    // another IPv6 network can reach neither address
+    ok(d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}:1::/64`, 'nt-v6other']), 'create other');
+    track('nt-v6other');
+    const r = d.docker(['run', '--rm', '--network', 'nt-v6other', 'busybox', 'sh', '-c', `ping -6 -c1 -W1 ${prefix}::2 >/dev/null && echo PING-OK; echo done`]);
+    assert.equal(r.stdout, 'done\n', r.stderr);
+    const rules6 = (): string[] => sh('ip6tables-save', []).split('\n').filter((l) => l.includes(bridge));
+    assert.ok(rules6().some((l) => /-j DROP/.test(l)), 'isolation rules in ip6tables');
+    assert.ok(sh('ip6tables-save', ['-t', 'nat']).includes(`-s ${prefix}::/64 ! -o ${bridge} -j MASQUERADE`));
+    ok(d.docker(['rm', '-f', 'nt-v6a', 'nt-v6c']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-v6', 'nt-v6other']), 'network rm');
+    assert.deepEqual(rules6(), [], 'no ip6tables rule names the removed bridge');
+    assert.doesNotMatch(sh('ip6tables-save', ['-t', 'nat']), new RegExp(prefix));
+    // an IPv6 subnet needs --ipv6
+    const bad = d.docker(['network', 'create', '--subnet', `${prefix}:2::/64`, 'nt-v6bad']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /IPv6 subnet provided without --ipv6/);
+  });
+
+  test("connect adds the container's new address to its own /etc/hosts, disconnect takes it away (docker CLI)", async () => {
+    // the container watches its own /etc/hosts for a line with the nt-b address and reports
+    ok(d.docker(['network', 'create', '--subnet', '10.213.249.0/24', '--ip-range', '10.213.249.128/25', 'nt-hosts']), 'create');
+    track('nt-hosts');
+    const watch = "until grep -q '^10\\.213\\.249\\.' /etc/hosts; do sleep 0.1; done; echo CONNECTED; grep '^10\\.213\\.249\\.' /etc/hosts; while grep -q '^10\\.213\\.249\\.' /etc/hosts; do sleep 0.1; done; echo DISCONNECTED; exec sleep 300";
+    ok(d.docker(['run', '-d', '--name', 'nt-hw', '--hostname', 'hw', '--network', 'nt-a', 'busybox', 'sh', '-c', watch]), 'run');
+    const ipA = ipOf('nt-hw', 'nt-a');
+    ok(d.docker(['network', 'connect', 'nt-hosts', 'nt-hw']), 'connect');
+    const ipH = ipOf('nt-hw', 'nt-hosts');
+    assert.ok(Number(ipH.split('.')[3]) >= 128, `${ipH} is in --ip-range 10.213.249.128/25`);
+    const logs = (): string => d.docker(['logs', 'nt-hw']).stdout;
+    await waitFor(() => logs().includes('CONNECTED'), 10_000, 'the container to see its new address in /etc/hosts');
+    assert.match(logs(), new RegExp(`^${ipH.replace(/\./g, '\\.')}\\thw$`, 'm'));
+    ok(d.docker(['network', 'disconnect', 'nt-hosts', 'nt-hw']), 'disconnect');
+    await waitFor(() => logs().includes('DISCONNECTED'), 10_000, 'the line to go from /etc/hosts');
+    const hosts = fs.readFileSync(d.docker(['inspect', '-f', '{{.HostsPath}}', 'nt-hw']).stdout.trim(), 'utf8');
+    assert.match(hosts, new RegExp(`^${ipA.replace(/\./g, '\\.')}\\thw$`, 'm'), 'the first network\'s line stays');
+    assert.doesNotMatch(hosts, /10\.213\.249\./);
+    ok(d.docker(['rm', '-f', 'nt-hw']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-hosts']), 'network rm');
+  });
+
+  test('--dns-search, --dns-option and --add-host host-gateway through the docker CLI on the default bridge', () => {
+    const out = ok(d.docker(['run', '--rm', '--dns-search', 'ex.test', '--dns-option', 'ndots:2', '--add-host', 'gw.test:host-gateway', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts']), 'run');
+    assert.match(out, /^search ex\.test$/m);
+    assert.match(out, /^nameserver 127\.0\.0\.1$/m);
+    assert.match(out, /^options ndots:2$/m);
+    const gw = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bridge']).stdout.trim();
+    assert.match(out, new RegExp(`^${gw.replace(/\./g, '\\.')}\\tgw\\.test$`, 'm'));
   });
 
   test('after kill -9 of berthd: still reachable, names still resolve; rm leaves nothing', async () => {
