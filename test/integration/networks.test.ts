@@ -9,46 +9,17 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon, integrationSkipReason, sleep, waitFor, type RunResult } from '../helpers/daemon';
+import { addedSince, daemonTag, hostSnapshot, type HostSnapshot } from '../helpers/host-snapshot';
 
 const skip = integrationSkipReason() ?? (fs.existsSync('/usr/lib/cni/bridge') ? undefined : 'containernetworking-plugins is not installed');
 
-interface Snapshot {
-  links: string[];
-  netns: string[];
-  rules: string[];
-  mounts: string[];
-}
-
 function sh(cmd: string, args: string[]): string {
   return spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
-}
-
-function snapshot(): Snapshot {
-  return {
-    links: sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean),
-    netns: sh('ip', ['netns']).split('\n').filter(Boolean),
-    rules: ['iptables-save', 'ip6tables-save']
-      .flatMap((cmd) => [...sh(cmd, []).split('\n'), ...sh(cmd, ['-t', 'nat']).split('\n')].map((l) => `${cmd}: ${l}`))
-      .filter((l) => !/: (#.*)?$/.test(l))
-      .map((l) => l.replace(/\[\d+:\d+\]/g, '')),
-    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean),
-  };
-}
-
-/** What is in `after` and not in `before` and names one of `marks` (other tests run beside us). */
-function added(before: Snapshot, after: Snapshot, marks: string[]): string[] {
-  const out: string[] = [];
-  for (const k of Object.keys(before) as (keyof Snapshot)[]) {
-    const old = new Set(before[k]);
-    for (const x of after[k]) if (!old.has(x) && (k === 'netns' || marks.some((m) => x.includes(m)))) out.push(`${k}: ${x}`);
-  }
-  return out;
 }
 
 function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
@@ -102,12 +73,12 @@ function ok(r: RunResult, what: string): string {
 
 describe('networks', { skip }, () => {
   const d = new TestDaemon('networks');
-  const tag = crypto.createHash('sha256').update(d.dataRoot).digest('hex').slice(0, 8);
+  const tag = daemonTag(d.dataRoot);
   const marks = [tag, d.dir];
-  let initial: Snapshot;
+  let initial: HostSnapshot;
 
   before(async () => {
-    initial = snapshot();
+    initial = hostSnapshot();
     await d.start();
     d.importBusybox();
   });
@@ -115,7 +86,7 @@ describe('networks', { skip }, () => {
   after(async () => {
     const leaks = await d.cleanup();
     assert.deepEqual(leaks, [], 'the daemon left things behind');
-    assert.deepEqual(added(initial, snapshot(), marks), [], 'links, namespaces, rules or mounts left behind');
+    assert.deepEqual(addedSince(initial, hostSnapshot(), marks), [], 'links, namespaces, rules or mounts left behind');
   });
 
   const netId = (name: string): string => d.docker(['network', 'inspect', '-f', '{{.Id}}', name]).stdout.trim();
@@ -134,6 +105,8 @@ describe('networks', { skip }, () => {
       'client',
     );
     assert.equal(out, 'hello-nt\nhello-nt\nhello-nt\n');
+    // and through berth's CLI
+    assert.equal(ok(d.berth(['run', '--rm', '--network', 'nt-a', 'busybox', 'sh', '-c', `ping -c1 -W2 nt-web >/dev/null && ${FETCH('http://nt-web/')}`]), 'berth client'), 'hello-nt\n');
     // berth's DNS answers on the gateway; the container's resolv.conf points there
     const gw = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'nt-a']).stdout.trim();
     assert.match(ok(d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'cat', '/etc/resolv.conf']), 'resolv.conf'), new RegExp(`^nameserver ${gw.replace(/\./g, '\\.')}$`, 'm'));
@@ -221,7 +194,7 @@ describe('networks', { skip }, () => {
   });
 
   test('--network host sees the host interfaces; --network none has only lo', () => {
-    const hostLinks = snapshot().links.filter((l) => !l.startsWith('veth'));
+    const hostLinks = hostSnapshot().links.filter((l) => !l.startsWith('veth'));
     const inHost = ok(d.docker(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']), 'host').split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean);
     for (const l of ['lo', ...hostLinks.filter((x) => x.startsWith('eth'))]) assert.ok(inHost.includes(l), `${l} in ${inHost.join(',')}`);
     const none = ok(d.berth(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']), 'none').trim().split('\n');
