@@ -46,6 +46,7 @@ import {
   type HostsSelf,
   type NetworkRecord,
 } from './model';
+import { type Link, type LinkTarget, linkEnv, linkHost, parseLink } from './links';
 import { createNetns, isNetns, removeNetns } from './netns';
 import { holdPort, holdPorts, portRequests, type HeldPort, type PortMapping } from './ports';
 
@@ -92,6 +93,8 @@ export interface NetSetup {
   netns: 'host' | { path: string };
   hosts: string;
   resolvConf: string;
+  /** Environment from legacy links (the container's own variables win over these). */
+  env?: string[];
 }
 
 /** The container manager's view of this service. */
@@ -583,7 +586,11 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     }
     const hc = (body.HostConfig ?? {}) as Record<string, any>;
     hostConfig.PublishAllPorts = !!hc.PublishAllPorts;
-    hostConfig.Links = hc.Links ?? null;
+    hostConfig.Links = hc.Links?.length ? hc.Links : null;
+    for (const l of (hostConfig.Links as string[] | null) ?? []) {
+      if (mode === 'host') throw invalidArgument("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+      this.containers.resolve(parseLink(l).name);
+    }
     portRequests(hostConfig.PortBindings, exposed, false); // validates
     parseExtraHosts(hostConfig.ExtraHosts, '0.0.0.0'); // validates
     const eps = (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Partial<EndpointConfig>>;
@@ -696,12 +703,28 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     }
     await lo;
     if (sb.ports.length) await this.firewall.sync();
+    const links = mode === 'bridge' ? this.linkTargets(c) : [];
+    extra.push(...links.map(({ link, target }) => linkHost(link, target)));
     const hosts = hostsFile(extra, states.length ? this.hostsSelf(c, states) : undefined);
     const userNet = nets.find((n) => this.isUserBridge(n));
     const resolv = userNet
       ? userNetworkResolvConf(userNet.berth.gateway!, c.HostConfig.DnsSearch ?? [], c.HostConfig.DnsOptions ?? [], readText('/etc/resolv.conf'))
       : resolvConf(c.HostConfig.Dns ?? [], c.HostConfig.DnsSearch ?? [], c.HostConfig.DnsOptions ?? [], this.opts.dns);
-    return { netns: { path: sb.netns }, hosts, resolvConf: resolv };
+    return { netns: { path: sb.netns }, hosts, resolvConf: resolv, env: links.flatMap(({ link, target }) => linkEnv(c.Name.slice(1), link, target)) };
+  }
+
+  /** The running containers `c` links to on the default bridge (Docker refuses to start without them). */
+  private linkTargets(c: ContainerView): { link: Link; target: LinkTarget }[] {
+    const bridge = this.defaultBridge();
+    return ((c.HostConfig.Links as string[] | null) ?? []).map((s) => {
+      const link = parseLink(s);
+      const child = this.containers.resolve(link.name);
+      const ep = bridge && this.endpointsOf(child.Id).find((e) => e.networkId === bridge.Id);
+      if (!child.State.Running) throw conflict(`Cannot link to a non running container: ${child.Name} AS /${c.Name.slice(1)}/${link.alias}`);
+      if (!ep?.state) throw invalidArgument(`Cannot link to ${child.Name}, as it does not belong to the default network`);
+      const target: LinkTarget = { name: child.Name.slice(1), hostname: child.Config.Hostname as string, ip: ep.state.IPAddress, exposed: Object.keys(child.Config.ExposedPorts ?? {}), env: (child.Config.Env as string[]) ?? [] };
+      return { link, target };
+    });
   }
 
   /** The container's own lines of /etc/hosts: its addresses on each network (IPv4, then IPv6). */

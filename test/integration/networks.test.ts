@@ -370,6 +370,24 @@ describe('networks', { skip }, () => {
     assert.match(out, new RegExp(`^${gw.replace(/\./g, '\\.')}\\tgw\\.test$`, 'm'));
   });
 
+  test('--link NAME:ALIAS on the default bridge: hosts entry, environment, reachable by the alias (docker CLI and berth)', () => {
+    ok(d.docker(['run', '-d', '--name', 'nt-db', '--hostname', 'dbhost', '--dns', '127.0.0.1', '--expose', '5432', '-e', 'SECRET=s3', 'busybox', 'sleep', '300']), 'run db');
+    const ip = ipOf('nt-db', 'bridge');
+    const out = ok(d.docker(['run', '--rm', '--name', 'nt-web2', '--dns', '127.0.0.1', '--link', 'nt-db:my-db', 'busybox', 'sh', '-c', 'env | sort; cat /etc/hosts; ping -c1 -W2 my-db >/dev/null && echo PING-OK']), 'run linked');
+    assert.match(out, /^MY_DB_NAME=\/nt-web2\/my-db$/m);
+    assert.match(out, new RegExp(`^MY_DB_PORT=tcp://${ip.replace(/\./g, '\\.')}:5432$`, 'm'));
+    assert.match(out, new RegExp(`^MY_DB_PORT_5432_TCP_ADDR=${ip.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(out, /^MY_DB_ENV_SECRET=s3$/m);
+    assert.match(out, new RegExp(`^${ip.replace(/\./g, '\\.')}\\tmy-db dbhost nt-db$`, 'm'));
+    assert.match(out, /^PING-OK$/m);
+    assert.match(ok(d.berth(['run', '--rm', '--dns', '127.0.0.1', '--link', 'nt-db', 'busybox', 'sh', '-c', 'echo $NT_DB_ENV_SECRET; ping -c1 -W2 nt-db >/dev/null && echo PING-OK']), 'berth --link'), /^s3\nPING-OK\n$/);
+    // (--pull never: the CLI answers a 404 from create by pulling the image)
+    const r = d.docker(['run', '--rm', '--pull', 'never', '--dns', '127.0.0.1', '--link', 'nt-nosuch:x', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /nt-nosuch/);
+    ok(d.docker(['rm', '-f', 'nt-db']), 'rm');
+  });
+
   test('after kill -9 of berthd: still reachable, names still resolve; rm leaves nothing', async () => {
     const port = await freePort();
     ok(d.docker(['run', '-d', '--name', 'nt-crash', '--network', 'nt-a', '-p', `127.0.0.1:${port}:80`, 'busybox', ...HTTPD('hello-crash')]), 'run');
