@@ -27,6 +27,9 @@ export interface DaemonConfig {
   bridge: string;
   bip: string;
   ipMasq: boolean;
+  /** IPv6 on the default bridge, from --fixed-cidr-v6 (or a unique local /64). */
+  ipv6: boolean;
+  fixedCidrV6: string;
   dnsUpstream: string[];
   dnsForward: boolean;
 }
@@ -51,7 +54,9 @@ Options:
       --dns-forward               Relay names that are not containers' to upstream servers (default true)
       --dns-upstream list         Upstream servers of berth's DNS server on user networks (default: the host's resolv.conf)
       --exec-root string          Root directory for execution state files (default "/run/berth")
+      --fixed-cidr-v6 string      IPv6 subnet of the default bridge network (with --ipv6; default: a free /64 of fd00::/8)
       --ip-masq                   Masquerade traffic from containers to the outside (default true)
+      --ipv6                      Enable IPv6 on the default bridge network
       --insecure-registry list    Registries reached over plain HTTP or without TLS verification (127.0.0.0/8 always is)
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
@@ -114,6 +119,8 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '--bridge': { key: 'bridge', type: 'string' },
     '--bip': { key: 'bip', type: 'string' },
     '--ip-masq': { key: 'ip-masq', type: 'bool' },
+    '--ipv6': { key: 'ipv6', type: 'bool' },
+    '--fixed-cidr-v6': { key: 'fixed-cidr-v6', type: 'string' },
     '--dns-upstream': { key: 'dns-upstream', type: 'list' },
     '--dns-forward': { key: 'dns-forward', type: 'bool' },
   };
@@ -191,6 +198,8 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     bridge,
     bip: get('bip', ''),
     ipMasq: get('ip-masq', true),
+    ipv6: get('ipv6', false),
+    fixedCidrV6: get('fixed-cidr-v6', ''),
     dnsUpstream: get('dns-upstream', []),
     dnsForward: get('dns-forward', true),
   };

@@ -94,6 +94,7 @@ export class Daemon {
       bridge: config.bridge,
       bip: config.bip || undefined,
       ipMasq: config.ipMasq,
+      ipv6: config.ipv6 ? { subnet: config.fixedCidrV6 || undefined } : undefined,
       dns: config.dns,
       dnsUpstream: config.dnsUpstream,
       dnsForward: config.dnsForward,

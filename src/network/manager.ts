@@ -59,6 +59,8 @@ export interface NetworkOptions {
   /** The default bridge's gateway address and prefix (dockerd's --bip), e.g. 10.213.0.1/24. */
   bip?: string;
   ipMasq: boolean;
+  /** --ipv6 (and --fixed-cidr-v6): the default bridge is dual-stack. */
+  ipv6?: { subnet?: string };
   /** The daemon's --dns: containers' nameservers on the default bridge. */
   dns: string[];
   /** Upstream servers of berth's DNS server ([] = the host's resolv.conf). */
@@ -366,6 +368,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       }
     }
     if (old?.berth.bridge && old.berth.bridge !== this.opts.bridge) await this.deleteBridge(old.berth.bridge);
+    const v6 = this.opts.ipv6 ? this.ipv6Config({ Subnet: this.opts.ipv6.subnet ?? old?.berth.subnet6 ?? '' }, `bridge/${this.opts.tag}`, old) : undefined;
     const bridge: NetworkRecord = {
       ...this.baseRecord('bridge', 'bridge', old?.Id),
       Created: old?.Created ?? new Date().toISOString(),
@@ -378,8 +381,14 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
         'com.docker.network.bridge.name': this.opts.bridge,
         'com.docker.network.driver.mtu': '1500',
       },
-      berth: { predefined: true, bridge: this.opts.bridge, ownsBridge: old?.berth.bridge === this.opts.bridge ? old.berth.ownsBridge : !fs.existsSync(`/sys/class/net/${this.opts.bridge}`), subnet: formatCidr(subnet), gateway: formatIp(gateway), mtu: 1500, masquerade: this.opts.ipMasq },
+      berth: { predefined: true, bridge: this.opts.bridge, ownsBridge: old?.berth.bridge === this.opts.bridge ? old.berth.ownsBridge : !fs.existsSync(`/sys/class/net/${this.opts.bridge}`), subnet: formatCidr(subnet), gateway: formatIp(gateway), mtu: 1500, masquerade: this.opts.ipMasq, ...v6 },
     };
+    if (v6) {
+      bridge.EnableIPv6 = true;
+      bridge.IPAM.Config.push({ Subnet: v6.subnet6!, Gateway: v6.gateway6! });
+    }
+    // A default bridge that loses IPv6 loses its address too.
+    if (old?.berth.subnet6 && !v6 && old.berth.bridge) await this.ip([`addr flush dev ${old.berth.bridge} scope global to ${old.berth.subnet6}`]);
     this.saveNetwork(bridge);
     for (const n of this.all()) if (n.Driver === 'bridge') await this.ensureBridge(n);
     await this.firewall.init();
@@ -623,7 +632,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     const ip = cfg.IPAMConfig?.IPv4Address;
     const aliases = cfg.Aliases ?? null;
     if (n.berth.predefined) {
-      if (ip) throw invalidArgument('user specified IP address is supported on user defined networks only');
+      if (ip || cfg.IPAMConfig?.IPv6Address) throw invalidArgument('user specified IP address is supported on user defined networks only');
       if (aliases?.length) throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
     }
     if (ip) {
@@ -1007,8 +1016,10 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
    * A dual-stack network's IPv6 subnet, gateway and range: the given ones (checked against the
    * daemon's other networks and the host's routes), else a free /64 of fd00::/8.
    */
-  private ipv6Config(cfg: Record<string, string>, id: string): Pick<NetworkRecord['berth'], 'subnet6' | 'gateway6' | 'ipRange6' | 'userSubnet6'> {
-    const taken = [...parseProcRoutes6(readText('/proc/net/ipv6_route')), ...this.all().flatMap((n) => (n.berth.subnet6 ? [parseCidr6(n.berth.subnet6)!] : []))];
+  private ipv6Config(cfg: Record<string, string>, id: string, self?: NetworkRecord): Pick<NetworkRecord['berth'], 'subnet6' | 'gateway6' | 'ipRange6' | 'userSubnet6'> {
+    // (`self`: the network being re-made; its own bridge's route and record do not count)
+    const others = this.all().filter((n) => n.Id !== self?.Id);
+    const taken = [...parseProcRoutes6(readText('/proc/net/ipv6_route'), self?.berth.bridge), ...others.flatMap((n) => (n.berth.subnet6 ? [parseCidr6(n.berth.subnet6)!] : []))];
     let subnet: Cidr6 | undefined;
     if (cfg.Subnet) {
       subnet = parseCidr6(cfg.Subnet);

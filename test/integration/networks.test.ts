@@ -9,6 +9,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -414,5 +415,36 @@ describe('networks', { skip }, () => {
     assert.deepEqual(fs.readdirSync(netnsDir), []);
     for (const n of ['nt-a', 'nt-b', 'nt-fixed']) ok(d.docker(['network', 'rm', n]), `network rm ${n}`);
     await assert.rejects(get(port));
+  });
+});
+
+describe('IPv6 on the default bridge (daemon --ipv6 --fixed-cidr-v6)', { skip }, () => {
+  const prefix = `fd00:b5e7:${crypto.randomInt(0x1000, 0x10000).toString(16)}:6`; // (no leading zero: addresses print without them)
+  const d = new TestDaemon('networks6', ['--ipv6', '--fixed-cidr-v6', `${prefix}::/64`]);
+  let initial: HostSnapshot;
+
+  before(async () => {
+    initial = hostSnapshot();
+    await d.start();
+    d.importBusybox();
+  });
+
+  after(async () => {
+    assert.deepEqual(await d.cleanup(), [], 'the daemon left things behind');
+    assert.deepEqual(addedSince(initial, hostSnapshot(), [daemonTag(d.dataRoot), d.dir, prefix]), [], 'links, namespaces, rules or mounts left behind');
+  });
+
+  test('containers on the default bridge get IPv6 addresses and reach each other over IPv6; the subnet survives a restart', async () => {
+    const cfg = (): unknown => JSON.parse(ok(d.docker(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'bridge']), 'inspect'));
+    assert.deepEqual((cfg() as unknown[])[1], { Subnet: `${prefix}::/64`, Gateway: `${prefix}::1` });
+    assert.equal(d.docker(['network', 'inspect', '-f', '{{.EnableIPv6}}', 'bridge']).stdout.trim(), 'true');
+    ok(d.docker(['run', '-d', '--name', 'b6', '--dns', '127.0.0.1', 'busybox', 'sleep', '300']), 'run');
+    const v6 = d.docker(['inspect', '-f', '{{.NetworkSettings.GlobalIPv6Address}} {{.NetworkSettings.GlobalIPv6PrefixLen}} {{.NetworkSettings.IPv6Gateway}}', 'b6']).stdout.trim();
+    assert.equal(v6, `${prefix}::2 64 ${prefix}::1`);
+    assert.match(ok(d.berth(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `ping -6 -c1 -W2 ${prefix}::2 >/dev/null && echo OK`]), 'ping6'), /^OK$/m);
+    ok(d.docker(['rm', '-f', 'b6']), 'rm');
+    await d.stop();
+    await d.start();
+    assert.deepEqual((cfg() as unknown[])[1], { Subnet: `${prefix}::/64`, Gateway: `${prefix}::1` });
   });
 });
