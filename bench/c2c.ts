@@ -7,7 +7,10 @@
  * One round on one engine, through the docker CLI, the same for both: a busybox server
  * `nc -l | wc -c` and a client piping 500 MiB from /dev/zero through `nc SERVER-NAME`, timed
  * inside the client container (name lookup and connect included, container start-up not); the
- * server's byte count is checked.
+ * server's byte count is checked. Besides the rate, the client's CPU time (user + sys of dd and
+ * nc, which includes the kernel's work on the path through the veths, the bridge and netfilter
+ * done in the sender's context) is reported: unlike the rate, it hardly depends on what else
+ * the machine is doing.
  *
  *   node dist/bench/c2c.js [rounds=5] [MiB=500]
  */
@@ -18,8 +21,15 @@ const rounds = Number(process.argv[2] ?? 5);
 const MIB = Number(process.argv[3] ?? 500);
 const NET = 'bench-c2c';
 
-/** One transfer: MiB/s. */
-async function round(host: string): Promise<number> {
+interface Sample {
+  rate: number;
+  cpu: number;
+}
+
+const seconds = (m: RegExpExecArray | null): number => (m ? Number(m[1]) * 60 + Number(m[2]) : NaN);
+
+/** One transfer: MiB/s and the client's CPU seconds. */
+async function round(host: string): Promise<Sample> {
   dockerQuiet(host, ['rm', '-f', 'bench-srv', 'bench-cli']);
   // `tail -f` keeps the server's stdin open: busybox nc stops when its stdin ends
   docker(host, ['run', '-d', '--name', 'bench-srv', '--network', NET, 'busybox', 'sh', '-c', 'tail -f /dev/null | nc -l -p 5001 | wc -c']);
@@ -31,12 +41,13 @@ async function round(host: string): Promise<number> {
     docker(host, ['wait', 'bench-cli']);
     const logs = dockerOut(host, ['logs', 'bench-cli']);
     const out = logs.stdout + logs.stderr; // `time` reports on stderr
-    const m = /real\s+(\d+)m\s*([\d.]+)s/.exec(out);
-    if (!m) throw new Error(`c2c client printed no time: ${out}`);
+    const real = seconds(/real\s+(\d+)m\s*([\d.]+)s/.exec(out));
+    const cpu = seconds(/user\s+(\d+)m\s*([\d.]+)s/.exec(out)) + seconds(/sys\s+(\d+)m\s*([\d.]+)s/.exec(out));
+    if (Number.isNaN(real) || Number.isNaN(cpu)) throw new Error(`c2c client printed no time: ${out}`);
     for (let i = 0; i < 50 && !docker(host, ['logs', 'bench-srv']).trim(); i++) await sleep(100);
     const got = Number(docker(host, ['logs', 'bench-srv']).trim());
     if (got !== MIB * 1024 * 1024) throw new Error(`c2c: the server received ${got} bytes`);
-    return MIB / (Number(m[1]) * 60 + Number(m[2]));
+    return { rate: MIB / real, cpu };
   } finally {
     dockerQuiet(host, ['rm', '-f', 'bench-srv', 'bench-cli']);
   }
@@ -50,8 +61,8 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const d = new TestDaemon('bench-c2c');
   await d.start();
-  const berth: number[] = [];
-  const dockerd: number[] = [];
+  const berth: Sample[] = [];
+  const dockerd: Sample[] = [];
   try {
     d.importBusybox();
     docker(d.host, ['network', 'create', NET]);
@@ -60,9 +71,9 @@ async function main(): Promise<void> {
       try {
         for (let i = 0; i < rounds; i++) {
           // alternate which engine goes first
-          const order: [string, number[]][] = i % 2 ? [[host, dockerd], [d.host, berth]] : [[d.host, berth], [host, dockerd]];
+          const order: [string, Sample[]][] = i % 2 ? [[host, dockerd], [d.host, berth]] : [[d.host, berth], [host, dockerd]];
           for (const [h, list] of order) list.push(await round(h));
-          console.log(`round ${i + 1}: berthd ${berth[i].toFixed(0)} MiB/s, dockerd ${dockerd[i].toFixed(0)} MiB/s`);
+          console.log(`round ${i + 1}: berthd ${berth[i].rate.toFixed(0)} MiB/s (${berth[i].cpu.toFixed(2)} s CPU), dockerd ${dockerd[i].rate.toFixed(0)} MiB/s (${dockerd[i].cpu.toFixed(2)} s CPU)`);
         }
       } finally {
         dockerQuiet(host, ['network', 'rm', NET]);
@@ -74,10 +85,13 @@ async function main(): Promise<void> {
   } finally {
     await d.cleanup();
   }
-  console.log(`berthd : ${median(berth).toFixed(0)} MiB/s median of ${berth.length} (${berth.map((x) => x.toFixed(0)).join(', ')}), ${MIB} MiB container to container on a user network (busybox nc)`);
+  const summary = (xs: Sample[]): string =>
+    `${median(xs.map((x) => x.rate)).toFixed(0)} MiB/s median of ${xs.length} (${xs.map((x) => x.rate.toFixed(0)).join(', ')}); client CPU ${median(xs.map((x) => x.cpu)).toFixed(2)} s`;
+  console.log(`berthd : ${summary(berth)} (${MIB} MiB container to container on a user network, busybox nc)`);
   if (!dockerd.length) return;
-  console.log(`dockerd: ${median(dockerd).toFixed(0)} MiB/s median of ${dockerd.length} (${dockerd.map((x) => x.toFixed(0)).join(', ')})`);
-  console.log(`ratio berthd/dockerd: ${(median(berth) / median(dockerd)).toFixed(2)}`);
+  console.log(`dockerd: ${summary(dockerd)}`);
+  const ratio = (f: (x: Sample) => number): string => (median(berth.map(f)) / median(dockerd.map(f))).toFixed(2);
+  console.log(`ratio berthd/dockerd: throughput ${ratio((x) => x.rate)}, client CPU per byte ${ratio((x) => x.cpu)} (lower is better)`);
 }
 
 main().catch((e) => {
