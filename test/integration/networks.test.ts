@@ -194,6 +194,11 @@ describe('networks', { skip }, () => {
     assert.match(bad.stderr, /No public port '81\/tcp' published for nt-all/);
   });
 
+  test("Docker's namespace sysctls: unprivileged users may bind low ports and open ICMP echo sockets", () => {
+    const out = ok(d.docker(['run', '--rm', '--user', '1000', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range; nc -l -p 80 </dev/null & sleep 0.5; netstat -ltn | grep -c ":80 "']), 'run');
+    assert.match(out, /^0\n0\s+2147483647\n1\n$/);
+  });
+
   test('--network host sees the host interfaces; --network none has only lo', () => {
     const hostLinks = hostSnapshot().links.filter((l) => !l.startsWith('veth'));
     const inHost = ok(d.docker(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']), 'host').split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean);
