@@ -328,8 +328,9 @@ describe('networks', { skip }, () => {
     ok(d.docker(['run', '-d', '--name', 'nt-v6c', '--network', 'nt-v6', 'busybox', 'sleep', '300']), 'run c');
     ok(d.docker(['run', '--rm', '--network', 'container:nt-v6a', 'busybox', 'ping', '-6', '-c1', '-W2', 'nt-v6c']), 'ping6 back by name');
     // another IPv6 network can reach neither address
-    ok(d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}:1::/64`, 'nt-v6other']), 'create other');
+    ok(d.berth(['network', 'create', '--ipv6', '--subnet', `${prefix}:1::/64`, '--gateway', `${prefix}:1::fe`, 'nt-v6other']), 'create other');
     track('nt-v6other');
+    assert.equal(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 1).Gateway}}', 'nt-v6other']).stdout.trim(), `${prefix}:1::fe`);
     const r = d.docker(['run', '--rm', '--network', 'nt-v6other', 'busybox', 'sh', '-c', `ping -6 -c1 -W1 ${prefix}::2 >/dev/null && echo PING-OK; echo done`]);
     assert.equal(r.stdout, 'done\n', r.stderr);
     const rules6 = (): string[] => sh('ip6tables-save', []).split('\n').filter((l) => l.includes(bridge));
