@@ -682,6 +682,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       if (!n) throw notFound(`network ${ep.networkName} not found`);
       return n;
     });
+    const links = mode === 'bridge' ? this.linkTargets(c) : []; // before anything is made: it may refuse the start
     if (this.sandbox(c.Id)) await this.teardown(c.Id); // what an earlier run left
     const sb: Sandbox = { id: randomHex(32), netns: path.join(this.netnsDir, c.Id), ports: [] };
     this.saveSandbox(c.Id, sb); // first: a crash from here on is undone by reconcile()
@@ -712,7 +713,6 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     }
     await lo;
     if (sb.ports.length) await this.firewall.sync();
-    const links = mode === 'bridge' ? this.linkTargets(c) : [];
     extra.push(...links.map(({ link, target }) => linkHost(link, target)));
     const hosts = hostsFile(extra, states.length ? this.hostsSelf(c, states) : undefined);
     const userNet = nets.find((n) => this.isUserBridge(n));

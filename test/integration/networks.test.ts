@@ -392,7 +392,13 @@ describe('networks', { skip }, () => {
     const r = d.docker(['run', '--rm', '--pull', 'never', '--dns', '127.0.0.1', '--link', 'nt-nosuch:x', 'busybox', 'true']);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /nt-nosuch/);
-    ok(d.docker(['rm', '-f', 'nt-db']), 'rm');
+    // a link to a container that does not run refuses the start
+    ok(d.docker(['create', '--name', 'nt-l2', '--dns', '127.0.0.1', '--link', 'nt-db:x', 'busybox', 'true']), 'create');
+    ok(d.docker(['kill', 'nt-db']), 'kill');
+    const st = d.docker(['start', 'nt-l2']);
+    assert.notEqual(st.code, 0);
+    assert.match(st.stderr, /Cannot link to a non running container: \/nt-db AS \/nt-l2\/x/);
+    ok(d.docker(['rm', '-f', 'nt-db', 'nt-l2']), 'rm');
   });
 
   test('after kill -9 of berthd: still reachable, names still resolve; rm leaves nothing', async () => {
