@@ -5,7 +5,8 @@ import * as dnsPacket from 'dns-packet';
 import { DnsServer, forwardUdp, type DnsBackend } from './dns';
 
 const backend = (upstreams: { host: string; port: number }[] = []): DnsBackend => ({
-  lookup: (net, name, family) => (net !== 'n1' ? undefined : name === 'web' ? (family === 4 ? ['10.213.1.2'] : []) : name === 'web6' ? (family === 4 ? ['10.213.1.4'] : ['fd00:b::4']) : undefined),
+  lookup: (net, name, family, client) =>
+    net !== 'n1' ? undefined : name === 'web' || (name === 'linked' && client === '10.213.1.3') ? (family === 4 ? ['10.213.1.2'] : []) : name === 'web6' ? (family === 4 ? ['10.213.1.4'] : ['fd00:b::4']) : undefined,
   reverse: (net, ip) => (net === 'n1' && ip === '10.213.1.2' ? 'web.n1' : net === 'n1' && ip === 'fd00:b::4' ? 'web6.n1' : undefined),
   isMember: (net, client) => net === 'n1' && client === '10.213.1.3',
   upstreams: () => upstreams,
@@ -23,6 +24,7 @@ test("names of the client's network only; nothing for strangers", () => {
   assert.equal(decode(s.answer('n1', '10.213.1.3', query('web', 'AAAA'))).answers?.length, 0);
   assert.equal(data(decode(s.answer('n1', '10.213.1.3', query('2.1.213.10.in-addr.arpa', 'PTR'))).answers?.[0]), 'web.n1');
   assert.deepEqual(decode(s.answer('n1', '10.213.1.3', query('web6', 'AAAA'))).answers?.map(data), ['fd00:b::4']);
+  assert.deepEqual(decode(s.answer('n1', '10.213.1.3', query('linked'))).answers?.map(data), ['10.213.1.2'], 'the client is passed on (links)');
   assert.deepEqual(decode(s.answer('n1', '10.213.1.3', query('web6', 'ANY' as dnsPacket.RecordType))).answers?.map(data), ['10.213.1.4', 'fd00:b::4']);
   const ptr6 = '4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.0.0.0.0.0.d.f.ip6.arpa';
   assert.equal(data(decode(s.answer('n1', '10.213.1.3', query(ptr6, 'PTR'))).answers?.[0]), 'web6.n1');

@@ -22,8 +22,11 @@ export interface Upstream {
 }
 
 export interface DnsBackend {
-  /** Addresses of the family for `name` (lower case, no trailing dot) on the network; undefined: not one of its names. */
-  lookup(networkId: string, name: string, family: 4 | 6): string[] | undefined;
+  /**
+   * Addresses of the family for `name` (lower case, no trailing dot) as `client` sees the network
+   * (its links add names of its own); undefined: not one of its names.
+   */
+  lookup(networkId: string, name: string, family: 4 | 6, client: string): string[] | undefined;
   /** The name for an address on the network (PTR). */
   reverse(networkId: string, ip: string): string | undefined;
   /** Is `client` an address of the network (else the query is refused)? */
@@ -113,7 +116,7 @@ export class DnsServer {
       let known = false;
       const answers: dnsPacket.Answer[] = [];
       for (const type of types) {
-        const ips = this.backend.lookup(networkId, name, type === 'A' ? 4 : 6);
+        const ips = this.backend.lookup(networkId, name, type === 'A' ? 4 : 6, client);
         if (!ips) continue;
         known = true;
         for (const ip of ips) answers.push({ type, name: question.name, ttl: TTL, class: 'IN', data: ip } as dnsPacket.Answer);

@@ -539,7 +539,8 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
 
   // ---- DNS backend ----
 
-  lookup(networkId: string, name: string, family: 4 | 6 = 4): string[] | undefined {
+  lookup(networkId: string, name: string, family: 4 | 6 = 4, client?: string): string[] | undefined {
+    name = (client && this.linkedName(networkId, client, name)) || name;
     let known = false;
     const out: string[] = [];
     for (const ep of this.endpointsOn(networkId)) {
@@ -553,6 +554,25 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       if (ip) out.push(ip);
     }
     return known ? out : undefined;
+  }
+
+  /**
+   * On a user network a link (`--link NAME:ALIAS`, or an endpoint's Links as compose sends
+   * them) is a name only its container resolves: the linked container's name under the alias.
+   */
+  private linkedName(networkId: string, client: string, alias: string): string | undefined {
+    const ep = this.endpointsOn(networkId).find((e) => e.state?.IPAddress === client);
+    const c = ep && this.containers.get(ep.containerId);
+    if (!ep || !c) return undefined;
+    for (const s of [...(ep.config.Links ?? []), ...((c.HostConfig.Links as string[] | null) ?? [])]) {
+      try {
+        const l = parseLink(s);
+        if (l.alias.toLowerCase() === alias) return l.name.toLowerCase();
+      } catch {
+        /* refused at create; nothing to resolve */
+      }
+    }
+    return undefined;
   }
 
   reverse(networkId: string, ip: string): string | undefined {
@@ -649,6 +669,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       if (!subnet6 || !n.berth.userSubnet6) throw invalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
       if (!contains6(subnet6, a)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${ip6}`);
     }
+    for (const l of cfg.Links ?? []) parseLink(l); // validates
     const m = cfg.MacAddress || mac || '';
     if (m && !validMac(m)) throw invalidArgument(`invalid MAC address: ${m}`);
     return { IPAMConfig: cfg.IPAMConfig && Object.keys(cfg.IPAMConfig).length ? cfg.IPAMConfig : null, Aliases: aliases, MacAddress: m, Links: cfg.Links ?? null, DriverOpts: cfg.DriverOpts ?? null };

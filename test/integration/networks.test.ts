@@ -377,7 +377,7 @@ describe('networks', { skip }, () => {
     assert.match(out, new RegExp(`^${gw.replace(/\./g, '\\.')}\\tgw\\.test$`, 'm'));
   });
 
-  test('--link NAME:ALIAS on the default bridge: hosts entry, environment, reachable by the alias (docker CLI and berth)', () => {
+  test('--link NAME:ALIAS: on the default bridge a hosts entry, environment, reachable by the alias; on a user network an alias for the linking container only', () => {
     ok(d.docker(['run', '-d', '--name', 'nt-db', '--hostname', 'dbhost', '--dns', '127.0.0.1', '--expose', '5432', '-e', 'SECRET=s3', 'busybox', 'sleep', '300']), 'run db');
     const ip = ipOf('nt-db', 'bridge');
     const out = ok(d.docker(['run', '--rm', '--name', 'nt-web2', '--dns', '127.0.0.1', '--link', 'nt-db:my-db', 'busybox', 'sh', '-c', 'env | sort; cat /etc/hosts; ping -c1 -W2 my-db >/dev/null && echo PING-OK']), 'run linked');
@@ -392,6 +392,11 @@ describe('networks', { skip }, () => {
     const r = d.docker(['run', '--rm', '--pull', 'never', '--dns', '127.0.0.1', '--link', 'nt-nosuch:x', 'busybox', 'true']);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /nt-nosuch/);
+    // on a user network a link is a name only the linking container resolves
+    const viaLink = d.docker(['run', '--rm', '--network', 'nt-a', '--link', 'nt-web:nt-weblink', 'busybox', 'sh', '-c', `${FETCH('http://nt-weblink/')}; nslookup nt-weblink >/dev/null 2>&1 && echo NSLOOKUP-OK; true`]);
+    assert.equal(viaLink.stdout, 'hello-nt\nNSLOOKUP-OK\n', viaLink.stderr);
+    const noLink = d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'sh', '-c', 'nslookup nt-weblink >/dev/null 2>&1 && echo RESOLVED; echo done']);
+    assert.equal(noLink.stdout, 'done\n', noLink.stderr);
     // a link to a container that does not run refuses the start
     ok(d.docker(['create', '--name', 'nt-l2', '--dns', '127.0.0.1', '--link', 'nt-db:x', 'busybox', 'true']), 'create');
     ok(d.docker(['kill', 'nt-db']), 'kill');
