@@ -104,7 +104,7 @@ export function parseProcRoutes6(text: string, exceptDevice?: string): Cidr6[] {
     if (f.length < 10 || !/^[0-9a-f]{32}$/.test(f[0]) || f[9] === exceptDevice) continue;
     const bits = parseInt(f[1], 16);
     const base = BigInt(`0x${f[0]}`);
-    if (bits === 0 || bits > 64 || base >> 118n === 0x3fan || base >> 120n === 0xffn) continue; // ::/0, host routes, fe80::/10, ff00::/8
+    if (bits === 0 || bits === 128 || base >> 118n === 0x3fan || base >> 120n === 0xffn) continue; // ::/0, single addresses, fe80::/10, ff00::/8
     out.push({ base, bits });
   }
   return out;
