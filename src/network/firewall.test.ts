@@ -14,7 +14,7 @@ test('rules: isolation, internal networks, published ports, masquerade', () => {
     c,
     [
       { bridge: 'br-a', subnet: '10.213.1.0/24', internal: false, masquerade: true },
-      { bridge: 'br-i', subnet: '10.213.2.0/24', internal: true, masquerade: true },
+      { bridge: 'br-i', subnet: '10.213.2.0/24', internal: true, masquerade: true, icc: false },
     ],
     [{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.213.1.2', containerPort: 80, bridge: 'br-a' }],
   );
@@ -24,6 +24,9 @@ test('rules: isolation, internal networks, published ports, masquerade', () => {
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-ISOLATION -o br-i -j DROP'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-a ! -o br-a -j BERTH-1a2b3c4d-ISOLATION'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-i ! -o br-i -j DROP'));
+  assert.ok(lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-i -o br-i -j DROP'), 'enable_icc=false');
+  assert.ok(!lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-a -o br-a -j DROP'));
+  assert.ok(lines.indexOf('-A BERTH-1a2b3c4d-FORWARD -i br-i -o br-i -j DROP') < lines.indexOf('-A BERTH-1a2b3c4d-FORWARD -i br-i -j ACCEPT'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-DNAT -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.213.1.2:80'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-POSTROUTING -s 10.213.1.0/24 ! -o br-a -j MASQUERADE'));
   assert.ok(!lines.some((l) => l.includes('-s 10.213.2.0/24')), 'no NAT out of an internal network');

@@ -25,6 +25,8 @@ export interface FirewallNetwork {
   subnet6?: string;
   internal: boolean;
   masquerade: boolean;
+  /** Containers on the network may talk to each other (`com.docker.network.bridge.enable_icc`); default true. */
+  icc?: boolean;
 }
 
 export interface FirewallPort {
@@ -77,6 +79,8 @@ export function renderRules(c: ChainNames, networks: FirewallNetwork[], ports: F
   // Traffic between two of berth's networks goes nowhere (ISOLATION drops it, returns otherwise).
   for (const n of networks) f.push(`-A ${c.forward} -i ${n.bridge} ! -o ${n.bridge} -j ${c.isolation}`);
   for (const n of networks) f.push(`-A ${c.isolation} -o ${n.bridge} -j DROP`);
+  // enable_icc=false: nothing from one container of the network to another.
+  for (const n of networks.filter((x) => x.icc === false)) f.push(`-A ${c.forward} -i ${n.bridge} -o ${n.bridge} -j DROP`);
   // Internal networks: nothing in or out but their own bridge.
   for (const n of networks.filter((x) => x.internal)) {
     f.push(`-A ${c.forward} -i ${n.bridge} ! -o ${n.bridge} -j DROP`);

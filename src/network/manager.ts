@@ -520,7 +520,14 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
   private firewallState(): { networks: FirewallNetwork[]; ports: FirewallPort[] } {
     const nets = this.all().filter((n) => n.Driver === 'bridge' && n.berth.bridge && n.berth.subnet);
     const byId = new Map(nets.map((n) => [n.Id, n]));
-    const networks = nets.map((n) => ({ bridge: n.berth.bridge!, subnet: n.berth.subnet!, subnet6: n.berth.subnet6, internal: n.Internal, masquerade: this.opts.ipMasq && n.berth.masquerade !== false }));
+    const networks = nets.map((n) => ({
+      bridge: n.berth.bridge!,
+      subnet: n.berth.subnet!,
+      subnet6: n.berth.subnet6,
+      internal: n.Internal,
+      masquerade: this.opts.ipMasq && n.berth.masquerade !== false,
+      icc: n.Options['com.docker.network.bridge.enable_icc'] !== 'false',
+    }));
     const ports: FirewallPort[] = [];
     for (const { containerId, sb } of this.sandboxes()) {
       if (!sb.ports.length) continue;

@@ -281,6 +281,16 @@ describe('networks', { skip }, () => {
     ok(d.docker(['network', 'rm', 'nt-int']), 'network rm');
   });
 
+  test('-o com.docker.network.bridge.enable_icc=false: containers of the network cannot reach each other, names still resolve', () => {
+    ok(d.docker(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'nt-noicc']), 'create');
+    track('nt-noicc');
+    ok(d.docker(['run', '-d', '--name', 'nt-ni1', '--network', 'nt-noicc', 'busybox', ...HTTPD('hello-noicc')]), 'run');
+    const r = d.docker(['run', '--rm', '--network', 'nt-noicc', 'busybox', 'sh', '-c', 'nslookup nt-ni1 >/dev/null && echo DNS-OK; ping -c1 -W1 nt-ni1 >/dev/null && echo PING-OK; wget -T 2 -qO- http://nt-ni1/ && echo HTTP-OK; echo done']);
+    assert.equal(r.stdout, 'DNS-OK\ndone\n', r.stderr);
+    ok(d.docker(['rm', '-f', 'nt-ni1']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-noicc']), 'network rm');
+  });
+
   test('network ls filters, rm of predefined networks, prune', () => {
     const names = ok(d.berth(['network', 'ls', '--format', '{{.Name}}']), 'ls').trim().split('\n');
     for (const n of ['bridge', 'host', 'none', 'nt-a', 'nt-b']) assert.ok(names.includes(n), n);
