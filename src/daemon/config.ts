@@ -56,8 +56,8 @@ Options:
       --exec-root string          Root directory for execution state files (default "/run/berth")
       --fixed-cidr-v6 string      IPv6 subnet of the default bridge network (with --ipv6; default: a free /64 of fd00::/8)
       --ip-masq                   Masquerade traffic from containers to the outside (default true)
-      --ipv6                      Enable IPv6 on the default bridge network
       --insecure-registry list    Registries reached over plain HTTP or without TLS verification (127.0.0.0/8 always is)
+      --ipv6                      Enable IPv6 on the default bridge network
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
