@@ -26,6 +26,8 @@ export interface DaemonConfig {
   netTag: string;
   bridge: string;
   bip: string;
+  /** What `host-gateway` in --add-host stands for ('' = the default bridge's gateway). */
+  hostGatewayIp: string;
   ipMasq: boolean;
   /** IPv6 on the default bridge, from --fixed-cidr-v6 (or a unique local /64). */
   ipv6: boolean;
@@ -60,6 +62,7 @@ Options:
       --ipv6                      Enable IPv6 on the default bridge network
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
+      --host-gateway-ip string    IP address that the special 'host-gateway' string in --add-host resolves to (default: the default bridge's gateway)
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --live-restore              Keep containers running when the daemon stops
   -l, --log-level string          Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
@@ -118,6 +121,7 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '-b': { key: 'bridge', type: 'string' },
     '--bridge': { key: 'bridge', type: 'string' },
     '--bip': { key: 'bip', type: 'string' },
+    '--host-gateway-ip': { key: 'host-gateway-ip', type: 'string' },
     '--ip-masq': { key: 'ip-masq', type: 'bool' },
     '--ipv6': { key: 'ipv6', type: 'bool' },
     '--fixed-cidr-v6': { key: 'fixed-cidr-v6', type: 'string' },
@@ -197,6 +201,7 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     netTag,
     bridge,
     bip: get('bip', ''),
+    hostGatewayIp: get('host-gateway-ip', ''),
     ipMasq: get('ip-masq', true),
     ipv6: get('ipv6', false),
     fixedCidrV6: get('fixed-cidr-v6', ''),

@@ -93,6 +93,7 @@ export class Daemon {
       tag: config.netTag,
       bridge: config.bridge,
       bip: config.bip || undefined,
+      hostGatewayIp: config.hostGatewayIp || undefined,
       ipMasq: config.ipMasq,
       ipv6: config.ipv6 ? { subnet: config.fixedCidrV6 || undefined } : undefined,
       dns: config.dns,

@@ -59,6 +59,8 @@ export interface NetworkOptions {
   /** The default bridge's gateway address and prefix (dockerd's --bip), e.g. 10.213.0.1/24. */
   bip?: string;
   ipMasq: boolean;
+  /** --host-gateway-ip: `host-gateway` in --add-host (default: the default bridge's gateway). */
+  hostGatewayIp?: string;
   /** --ipv6 (and --fixed-cidr-v6): the default bridge is dual-stack. */
   ipv6?: { subnet?: string };
   /** The daemon's --dns: containers' nameservers on the default bridge. */
@@ -188,6 +190,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     this.netnsDir = path.join(opts.execRoot, 'netns');
     const pool = parseCidr(opts.pool ?? DEFAULT_POOL);
     if (!pool) throw new Error(`invalid address pool ${opts.pool}`);
+    if (opts.hostGatewayIp && parseIp(opts.hostGatewayIp) === undefined && parseIp6(opts.hostGatewayIp) === undefined) throw new Error(`invalid --host-gateway-ip ${opts.hostGatewayIp}`);
     this.pool = pool;
     this.firewall = new Firewall(opts.tag, () => this.firewallState(), this.run);
     this.dns = new DnsServer(this, (m) => opts.log('warn', m));
@@ -686,7 +689,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
 
   async setup(c: ContainerView): Promise<NetSetup> {
     const mode = netModeOf(c);
-    const gw = this.defaultBridge()?.berth.gateway;
+    const gw = this.opts.hostGatewayIp ?? this.defaultBridge()?.berth.gateway;
     const extra = parseExtraHosts(c.HostConfig.ExtraHosts, gw);
     if (mode === 'host') {
       let hosts = readText('/etc/hosts');

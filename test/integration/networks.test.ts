@@ -445,9 +445,9 @@ describe('networks', { skip }, () => {
   });
 });
 
-describe('IPv6 on the default bridge (daemon --ipv6 --fixed-cidr-v6)', { skip }, () => {
+describe('IPv6 on the default bridge (daemon --ipv6 --fixed-cidr-v6), --host-gateway-ip', { skip }, () => {
   const prefix = `fd00:b5e7:${crypto.randomInt(0x1000, 0x10000).toString(16)}:6`; // (no leading zero: addresses print without them)
-  const d = new TestDaemon('networks6', ['--ipv6', '--fixed-cidr-v6', `${prefix}::/64`]);
+  const d = new TestDaemon('networks6', ['--ipv6', '--fixed-cidr-v6', `${prefix}::/64`, '--host-gateway-ip', '192.0.2.10']);
   let initial: HostSnapshot;
 
   before(async () => {
@@ -469,6 +469,8 @@ describe('IPv6 on the default bridge (daemon --ipv6 --fixed-cidr-v6)', { skip },
     const v6 = d.docker(['inspect', '-f', '{{.NetworkSettings.GlobalIPv6Address}} {{.NetworkSettings.GlobalIPv6PrefixLen}} {{.NetworkSettings.IPv6Gateway}}', 'b6']).stdout.trim();
     assert.equal(v6, `${prefix}::2 64 ${prefix}::1`);
     assert.match(ok(d.berth(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `ping -6 -c1 -W2 ${prefix}::2 >/dev/null && echo OK`]), 'ping6'), /^OK$/m);
+    // (and this daemon has --host-gateway-ip)
+    assert.match(ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', '--add-host', 'gw.test:host-gateway', 'busybox', 'cat', '/etc/hosts']), 'hosts'), /^192\.0\.2\.10\tgw\.test$/m);
     ok(d.docker(['rm', '-f', 'b6']), 'rm');
     await d.stop();
     await d.start();
