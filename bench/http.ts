@@ -1,29 +1,21 @@
 /**
- * Network benchmarks, berthd against dockerd (when installed; its default bridge docker0,
- * iptables rules and userland proxy, with its own roots), in one run:
- * - HTTP requests per second through a published port: busybox httpd in a container published
- *   on 127.0.0.1, loaded with wrk (Debian package `wrk`) from the host;
- * - container-to-container throughput on a user network: 512 MiB through busybox nc, by name.
- * Prints the rates and the ratios berthd/dockerd. dockerd's bridges and DOCKER chains are removed
- * afterwards, and its change to the FORWARD policy undone.
+ * HTTP requests per second through a published port, berthd against dockerd (when installed;
+ * its default bridge docker0, iptables rules and userland proxy, with its own roots), in one
+ * run: busybox httpd in a container published on 127.0.0.1, loaded with wrk (Debian package
+ * `wrk`) from the host. Prints the rates and the ratio berthd/dockerd. (Container-to-container
+ * throughput is bench/c2c.ts.)
  *
  *   node dist/bench/http.js [seconds=10] [connections=32]
  */
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
-import { TestDaemon, DOCKER, busyboxRootfsTar, sleep } from '../test/helpers/daemon';
-import { dockerdPath, withDockerd } from './dockerd';
+import { TestDaemon, busyboxRootfsTar, sleep } from '../test/helpers/daemon';
+import { docker, withNetworkedDockerd } from './engines';
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 32);
 const HTTPD = ['sh', '-c', 'mkdir -p /www && head -c 612 /dev/zero | tr "\\0" x > /www/index.html && exec httpd -f -p 80 -h /www'];
-
-function docker(host: string, args: string[]): string {
-  const r = spawnSync(DOCKER, args, { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`docker ${args.join(' ')} against ${host}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -71,100 +63,22 @@ async function measure(host: string): Promise<number> {
   }
 }
 
-/** MB/s from one container to another on a user network (name resolution included). */
-async function measureC2C(host: string): Promise<number> {
-  const MB = 512;
-  docker(host, ['network', 'create', 'bench-c2c']);
-  try {
-    docker(host, ['run', '-d', '--name', 'bench-srv', '--network', 'bench-c2c', 'busybox', 'sh', '-c', 'tail -f /dev/null | nc -l -p 5001 | wc -c']);
-    await sleep(500);
-    const r = spawnSync(DOCKER, ['run', '--rm', '--network', 'bench-c2c', 'busybox', 'sh', '-c', `time sh -c "dd if=/dev/zero bs=65536 count=${MB * 16} 2>/dev/null | nc bench-srv 5001"`], {
-      env: { ...process.env, DOCKER_HOST: host },
-      encoding: 'utf8',
-    });
-    const m = /real\s+(\d+)m\s*([\d.]+)s/.exec(r.stderr);
-    if (r.status !== 0 || !m) throw new Error(`c2c client failed: ${r.stderr}`);
-    await sleep(300);
-    const got = Number(docker(host, ['logs', 'bench-srv']).trim());
-    if (got !== MB << 20) throw new Error(`c2c: the server received ${got} bytes`);
-    return MB / (Number(m[1]) * 60 + Number(m[2]));
-  } finally {
-    spawnSync(DOCKER, ['rm', '-f', 'bench-srv'], { env: { ...process.env, DOCKER_HOST: host } });
-    spawnSync(DOCKER, ['network', 'rm', 'bench-c2c'], { env: { ...process.env, DOCKER_HOST: host } });
-  }
-}
-
-function iptablesLines(table: string): string[] {
-  return spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout.split('\n');
-}
-
-/** Removes what dockerd added to iptables (rules mentioning docker, DOCKER* chains) and its FORWARD policy. */
-let bridgesBefore: Set<string> | undefined;
-let rulesBefore = new Set<string>();
-
-function cleanDockerRules(forwardPolicy: string): void {
-  for (const table of ['filter', 'nat']) {
-    const lines = iptablesLines(table);
-    for (const l of lines) {
-      if (!l.startsWith('-A ') || rulesBefore.has(`${table} ${l}`)) continue;
-      const chain = l.split(' ')[1];
-      if (!/^(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING)$/.test(chain)) continue; // DOCKER* chains are flushed below
-      if (/DOCKER|docker0|br-[0-9a-f]{12}/.test(l)) spawnSync('sh', ['-c', `iptables -w -t ${table} ${l.replace(/^-A /, '-D ')}`]);
-    }
-    const chains = lines.filter((l) => /^:DOCKER/.test(l)).map((l) => l.slice(1).split(' ')[0]);
-    for (const c of chains) spawnSync('iptables', ['-w', '-t', table, '-F', c]);
-    for (const c of chains) spawnSync('iptables', ['-w', '-t', table, '-X', c]);
-  }
-  spawnSync('iptables', ['-w', '-P', 'FORWARD', forwardPolicy]);
-  spawnSync('ip', ['link', 'del', 'docker0']);
-  for (const l of spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.split('\n')) {
-    const name = l.split(':')[1]?.trim();
-    if (name && bridgesBefore && !bridgesBefore.has(name) && /^br-[0-9a-f]{12}$/.test(name)) spawnSync('ip', ['link', 'del', name]);
-  }
-}
-
 async function main(): Promise<void> {
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (scripts/install-deps.sh installs it)');
   const d = new TestDaemon('bench-http');
   await d.start();
   let berth: number;
-  let berthC2C: number;
   try {
     d.importBusybox();
     berth = await measure(d.host);
-    berthC2C = await measureC2C(d.host);
   } finally {
     await d.cleanup();
   }
   console.log(`berthd : ${berth.toFixed(0)} requests/s (wrk, ${connections} connections, ${seconds} s, 127.0.0.1 through a published port)`);
-  console.log(`berthd : ${berthC2C.toFixed(0)} MB/s container to container on a user network (busybox nc)`);
-  if (!dockerdPath()) {
-    console.log('dockerd: not installed (apt-get install docker.io), no ratio');
-    return;
-  }
-  if (spawnSync('ip', ['link', 'show', 'docker0']).status === 0) {
-    console.log('dockerd: docker0 exists already (another dockerd?), not measured');
-    return;
-  }
-  const policy = /^:FORWARD (\w+)/m.exec(iptablesLines('filter').join('\n'))?.[1] ?? 'ACCEPT';
-  rulesBefore = new Set(['filter', 'nat'].flatMap((t) => iptablesLines(t).map((l) => `${t} ${l}`)));
-  bridgesBefore = new Set(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')[1]?.trim() ?? ''));
-  let rates: [number, number] | undefined;
-  try {
-    rates = await withDockerd(
-      async (host) => {
-        docker(host, ['import', busyboxRootfsTar(), 'busybox']);
-        return [await measure(host), await measureC2C(host)] as [number, number];
-      },
-      ['--iptables=true', '--ip-masq=true'],
-    );
-  } finally {
-    cleanDockerRules(policy);
-  }
-  if (rates === undefined) return;
-  console.log(`dockerd: ${rates[0].toFixed(0)} requests/s (default bridge, iptables and userland proxy)`);
-  console.log(`dockerd: ${rates[1].toFixed(0)} MB/s container to container on a user network`);
-  console.log(`ratio berthd/dockerd: HTTP ${(berth / rates[0]).toFixed(2)}, container to container ${(berthC2C / rates[1]).toFixed(2)}`);
+  const rate = await withNetworkedDockerd(busyboxRootfsTar(), measure);
+  if (rate === undefined) return;
+  console.log(`dockerd: ${rate.toFixed(0)} requests/s (default bridge, iptables and userland proxy)`);
+  console.log(`ratio berthd/dockerd: ${(berth / rate).toFixed(2)}`);
 }
 
 main().catch((e) => {

@@ -26,7 +26,12 @@ export interface DaemonConfig {
   netTag: string;
   bridge: string;
   bip: string;
+  /** What `host-gateway` in --add-host stands for ('' = the default bridge's gateway). */
+  hostGatewayIp: string;
   ipMasq: boolean;
+  /** IPv6 on the default bridge, from --fixed-cidr-v6 (or a unique local /64). */
+  ipv6: boolean;
+  fixedCidrV6: string;
   dnsUpstream: string[];
   dnsForward: boolean;
   /** --init-path: the init binary of `--init` containers; --init: make it the default. */
@@ -56,12 +61,15 @@ Options:
       --dns-forward               Relay names that are not containers' to upstream servers (default true)
       --dns-upstream list         Upstream servers of berth's DNS server on user networks (default: the host's resolv.conf)
       --exec-root string          Root directory for execution state files (default "/run/berth")
+      --fixed-cidr-v6 string      IPv6 subnet of the default bridge network (with --ipv6; default: a free /64 of fd00::/8)
       --ip-masq                   Masquerade traffic from containers to the outside (default true)
       --init                      Run an init in the container to forward signals and reap processes
       --init-path string          Path to the docker-init binary (default "/usr/bin/tini-static")
       --insecure-registry list    Registries reached over plain HTTP or without TLS verification (127.0.0.0/8 always is)
+      --ipv6                      Enable IPv6 on the default bridge network
   -G, --group string              Group for the unix socket (default "berth")
   -h, --help                      Print usage
+      --host-gateway-ip string    IP address that the special 'host-gateway' string in --add-host resolves to (default: the default bridge's gateway)
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --userns-remap string       User/Group setting for user namespaces (ranges from /etc/subuid and /etc/subgid)
       --live-restore              Keep containers running when the daemon stops
@@ -121,7 +129,10 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '-b': { key: 'bridge', type: 'string' },
     '--bridge': { key: 'bridge', type: 'string' },
     '--bip': { key: 'bip', type: 'string' },
+    '--host-gateway-ip': { key: 'host-gateway-ip', type: 'string' },
     '--ip-masq': { key: 'ip-masq', type: 'bool' },
+    '--ipv6': { key: 'ipv6', type: 'bool' },
+    '--fixed-cidr-v6': { key: 'fixed-cidr-v6', type: 'string' },
     '--dns-upstream': { key: 'dns-upstream', type: 'list' },
     '--dns-forward': { key: 'dns-forward', type: 'bool' },
     '--init': { key: 'init', type: 'bool' },
@@ -201,7 +212,10 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     netTag,
     bridge,
     bip: get('bip', ''),
+    hostGatewayIp: get('host-gateway-ip', ''),
     ipMasq: get('ip-masq', true),
+    ipv6: get('ipv6', false),
+    fixedCidrV6: get('fixed-cidr-v6', ''),
     dnsUpstream: get('dns-upstream', []),
     dnsForward: get('dns-forward', true),
     initPath: get('init-path', '/usr/bin/tini-static'),

@@ -490,7 +490,7 @@ export class ContainerManager extends EventEmitter {
       const userMounts = this.setupMounts(c);
       const extra = [DEFAULT_PATH_ENV, `HOSTNAME=${c.Config.Hostname}`];
       if (c.Config.Tty) extra.push('TERM=xterm');
-      const env = mergeEnv([], c.Config.Env as string[], extra);
+      const env = mergeEnv(net?.env, c.Config.Env as string[], extra);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
       const spec = buildSpec({
         id: c.Id,

@@ -37,6 +37,8 @@ export interface BridgeConfInput {
   mtu: number;
   address: string; // ip/prefix
   gateway: string;
+  /** A dual-stack network's IPv6 address (ip/prefix) and gateway. */
+  v6?: { address: string; gateway: string };
   mac: string;
   defaultRoute: boolean;
 }
@@ -56,8 +58,8 @@ export function bridgeConf(i: BridgeConfInput): Record<string, unknown> {
     runtimeConfig: { mac: i.mac },
     ipam: {
       type: 'static',
-      addresses: [{ address: i.address, gateway: i.gateway }],
-      routes: i.defaultRoute ? [{ dst: '0.0.0.0/0' }] : [],
+      addresses: [{ address: i.address, gateway: i.gateway }, ...(i.v6 ? [i.v6] : [])],
+      routes: i.defaultRoute ? [{ dst: '0.0.0.0/0' }, ...(i.v6 ? [{ dst: '::/0' }] : [])] : [],
     },
   };
 }

@@ -5,8 +5,9 @@ import * as dnsPacket from 'dns-packet';
 import { DnsServer, forwardUdp, type DnsBackend } from './dns';
 
 const backend = (upstreams: { host: string; port: number }[] = []): DnsBackend => ({
-  lookup: (net, name) => (net === 'n1' && name === 'web' ? ['10.213.1.2'] : undefined),
-  reverse: (net, ip) => (net === 'n1' && ip === '10.213.1.2' ? 'web.n1' : undefined),
+  lookup: (net, name, family, client) =>
+    net !== 'n1' ? undefined : name === 'web' || (name === 'linked' && client === '10.213.1.3') ? (family === 4 ? ['10.213.1.2'] : []) : name === 'web6' ? (family === 4 ? ['10.213.1.4'] : ['fd00:b::4']) : undefined,
+  reverse: (net, ip) => (net === 'n1' && ip === '10.213.1.2' ? 'web.n1' : net === 'n1' && ip === 'fd00:b::4' ? 'web6.n1' : undefined),
   isMember: (net, client) => net === 'n1' && client === '10.213.1.3',
   upstreams: () => upstreams,
 });
@@ -22,6 +23,11 @@ test("names of the client's network only; nothing for strangers", () => {
   assert.deepEqual(a.answers?.map(data), ['10.213.1.2']);
   assert.equal(decode(s.answer('n1', '10.213.1.3', query('web', 'AAAA'))).answers?.length, 0);
   assert.equal(data(decode(s.answer('n1', '10.213.1.3', query('2.1.213.10.in-addr.arpa', 'PTR'))).answers?.[0]), 'web.n1');
+  assert.deepEqual(decode(s.answer('n1', '10.213.1.3', query('web6', 'AAAA'))).answers?.map(data), ['fd00:b::4']);
+  assert.deepEqual(decode(s.answer('n1', '10.213.1.3', query('linked'))).answers?.map(data), ['10.213.1.2'], 'the client is passed on (links)');
+  assert.deepEqual(decode(s.answer('n1', '10.213.1.3', query('web6', 'ANY' as dnsPacket.RecordType))).answers?.map(data), ['10.213.1.4', 'fd00:b::4']);
+  const ptr6 = '4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.0.0.0.0.0.d.f.ip6.arpa';
+  assert.equal(data(decode(s.answer('n1', '10.213.1.3', query(ptr6, 'PTR'))).answers?.[0]), 'web6.n1');
   assert.equal(decode(s.answer('n2', '10.213.1.3', query('web'))).rcode, 'REFUSED', 'asked on another network');
   assert.equal(decode(s.answer('n1', '10.213.9.9', query('web'))).rcode, 'REFUSED', 'not a member');
   assert.equal(decode(s.answer('n1', '10.213.1.3', query('example.com'))).rcode, 'REFUSED', 'no upstreams');

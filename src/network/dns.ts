@@ -6,13 +6,15 @@
  * socket, no rule in the container's namespace.)
  *
  * A query is answered for the network it arrived on only, and only from an address of that
- * network: A (and PTR) records for the names, aliases and short ids of the containers attached
- * to it; AAAA for those names is an empty answer. Every other name is relayed to the upstream
- * servers the backend gives for that client (none: REFUSED).
+ * network: A, AAAA (on dual-stack networks) and PTR records for the names, aliases and short
+ * ids of the containers attached to it; AAAA for a container without an IPv6 address is an empty
+ * answer. Every other name is relayed to the upstream servers the backend gives for that client
+ * (none: REFUSED).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
+import { formatIp6 } from './ipv6';
 
 export interface Upstream {
   host: string;
@@ -20,8 +22,11 @@ export interface Upstream {
 }
 
 export interface DnsBackend {
-  /** IPv4 addresses for `name` (lower case, no trailing dot) on the network; undefined: not one of its names. */
-  lookup(networkId: string, name: string): string[] | undefined;
+  /**
+   * Addresses of the family for `name` (lower case, no trailing dot) as `client` sees the network
+   * (its links add names of its own); undefined: not one of its names.
+   */
+  lookup(networkId: string, name: string, family: 4 | 6, client: string): string[] | undefined;
   /** The name for an address on the network (PTR). */
   reverse(networkId: string, ip: string): string | undefined;
   /** Is `client` an address of the network (else the query is refused)? */
@@ -46,7 +51,12 @@ function reply(q: dnsPacket.DecodedPacket, rcode: number, answers: dnsPacket.Ans
 
 function ptrToIp(name: string): string | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name);
-  return m ? `${m[4]}.${m[3]}.${m[2]}.${m[1]}` : undefined;
+  if (m) return `${m[4]}.${m[3]}.${m[2]}.${m[1]}`;
+  // 32 nibbles, least significant first
+  const m6 = /^((?:[0-9a-f]\.){32})ip6\.arpa$/.exec(name);
+  if (!m6) return undefined;
+  const hex = m6[1].split('.').slice(0, 32).reverse().join('');
+  return formatIp6(BigInt(`0x${hex}`));
 }
 
 /** Sends `query` to each upstream in turn over UDP; the first answer wins. */
@@ -102,11 +112,16 @@ export class DnsServer {
     const question = q.questions[0];
     const name = question.name.toLowerCase().replace(/\.$/, '');
     if (question.type === 'A' || question.type === 'AAAA' || (question.type as string) === 'ANY') {
-      const ips = this.backend.lookup(networkId, name);
-      if (ips) {
-        const answers: dnsPacket.Answer[] = question.type === 'AAAA' ? [] : ips.map((ip) => ({ type: 'A', name: question.name, ttl: TTL, class: 'IN', data: ip }) as dnsPacket.Answer);
-        return reply(q, RCODE.NOERROR, answers);
+      const types: ('A' | 'AAAA')[] = question.type === 'A' ? ['A'] : question.type === 'AAAA' ? ['AAAA'] : ['A', 'AAAA'];
+      let known = false;
+      const answers: dnsPacket.Answer[] = [];
+      for (const type of types) {
+        const ips = this.backend.lookup(networkId, name, type === 'A' ? 4 : 6, client);
+        if (!ips) continue;
+        known = true;
+        for (const ip of ips) answers.push({ type, name: question.name, ttl: TTL, class: 'IN', data: ip } as dnsPacket.Answer);
       }
+      if (known) return reply(q, RCODE.NOERROR, answers);
     } else if (question.type === 'PTR') {
       const ip = ptrToIp(name);
       const host = ip && this.backend.reverse(networkId, ip);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Firewall, chainNames, renderRules } from './firewall';
+import { Firewall, chainNames, ipv6View, renderRules } from './firewall';
 
 const c = chainNames('1a2b3c4d');
 
@@ -14,7 +14,7 @@ test('rules: isolation, internal networks, published ports, masquerade', () => {
     c,
     [
       { bridge: 'br-a', subnet: '10.213.1.0/24', internal: false, masquerade: true },
-      { bridge: 'br-i', subnet: '10.213.2.0/24', internal: true, masquerade: true },
+      { bridge: 'br-i', subnet: '10.213.2.0/24', internal: true, masquerade: true, icc: false },
     ],
     [{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.213.1.2', containerPort: 80, bridge: 'br-a' }],
   );
@@ -24,6 +24,9 @@ test('rules: isolation, internal networks, published ports, masquerade', () => {
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-ISOLATION -o br-i -j DROP'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-a ! -o br-a -j BERTH-1a2b3c4d-ISOLATION'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-i ! -o br-i -j DROP'));
+  assert.ok(lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-i -o br-i -j DROP'), 'enable_icc=false');
+  assert.ok(!lines.includes('-A BERTH-1a2b3c4d-FORWARD -i br-a -o br-a -j DROP'));
+  assert.ok(lines.indexOf('-A BERTH-1a2b3c4d-FORWARD -i br-i -o br-i -j DROP') < lines.indexOf('-A BERTH-1a2b3c4d-FORWARD -i br-i -j ACCEPT'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-DNAT -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.213.1.2:80'));
   assert.ok(lines.includes('-A BERTH-1a2b3c4d-POSTROUTING -s 10.213.1.0/24 ! -o br-a -j MASQUERADE'));
   assert.ok(!lines.some((l) => l.includes('-s 10.213.2.0/24')), 'no NAT out of an internal network');
@@ -49,4 +52,34 @@ test('sync: one restore per burst of changes, each caller answered after its cha
   assert.notEqual(c, a, 'a change after the rewrite started gets a rewrite of its own');
   await Promise.all([a, c]);
   assert.deepEqual(calls, ['iptables-restore -w --noflush 1', 'iptables-restore -w --noflush 2']);
+});
+
+test('IPv6: dual-stack networks get the same rules from ip6tables; the chains appear with the first such network', async () => {
+  const nets = [
+    { bridge: 'br-a', subnet: '10.213.1.0/24', internal: false, masquerade: true },
+    { bridge: 'br-6', subnet: '10.213.2.0/24', subnet6: 'fd00:b::/64', internal: false, masquerade: true },
+  ];
+  const v6 = ipv6View(nets);
+  assert.deepEqual(v6.map((n) => [n.bridge, n.subnet]), [['br-6', 'fd00:b::/64']]);
+  const lines = renderRules(c, v6, []).split('\n');
+  assert.ok(lines.includes('-A BERTH-1a2b3c4d-POSTROUTING -s fd00:b::/64 ! -o br-6 -j MASQUERADE'));
+  assert.ok(lines.includes('-A BERTH-1a2b3c4d-ISOLATION -o br-6 -j DROP'));
+  assert.ok(!lines.some((l) => l.includes('br-a')));
+  const calls: string[] = [];
+  let state = nets.slice(0, 1);
+  const fw = new Firewall('t', () => ({ networks: state, ports: [] }), async (bin, args) => {
+    calls.push(`${bin} ${args.slice(0, 4).join(' ')}`);
+    return { code: bin === 'ip6tables' && args.includes('-S') ? 1 : bin === 'ip6tables' && args.includes('-C') ? 1 : 0, stderr: '' };
+  });
+  await fw.init();
+  assert.ok(!calls.some((x) => x.startsWith('ip6tables-restore')), 'no IPv6 chains without an IPv6 network');
+  state = nets;
+  calls.length = 0;
+  await fw.sync();
+  assert.equal(calls[0], 'iptables-restore -w --noflush');
+  assert.ok(calls.includes('ip6tables -w -t filter -I'), 'the jumps are added');
+  assert.equal(calls.at(-1), 'ip6tables-restore -w --noflush');
+  calls.length = 0;
+  await fw.remove();
+  assert.ok(calls.some((x) => x.startsWith('ip6tables -w -t filter')), 'the IPv6 chains are removed too');
 });

@@ -11,14 +11,22 @@
  * to the container's address. 127.0.0.1 works too: the bridge gets route_localnet=1 and the
  * loopback source is masqueraded on its way to the bridge (what dockerd does with
  * `--userland-proxy=false`), so no proxy process sits in the data path.
+ *
+ * Dual-stack networks get the same isolation, forwarding and masquerade rules for their IPv6
+ * subnet from ip6tables, in chains of the same names. Those chains exist only while the daemon
+ * has (or had, before a crash) an IPv6 network. Published ports are IPv4 only.
  */
 import { spawn } from 'node:child_process';
 
 export interface FirewallNetwork {
   bridge: string;
   subnet: string;
+  /** Dual-stack networks: the IPv6 subnet. */
+  subnet6?: string;
   internal: boolean;
   masquerade: boolean;
+  /** Containers on the network may talk to each other (`com.docker.network.bridge.enable_icc`); default true. */
+  icc?: boolean;
 }
 
 export interface FirewallPort {
@@ -53,12 +61,26 @@ export function jumps(c: ChainNames): [string, string, 'I' | 'A', string[]][] {
   ];
 }
 
+export type Family = 4 | 6;
+
+const TOOLS: Record<Family, { cmd: string; restore: string }> = {
+  4: { cmd: 'iptables', restore: 'iptables-restore' },
+  6: { cmd: 'ip6tables', restore: 'ip6tables-restore' },
+};
+
+/** ip6tables' view of the state: the dual-stack networks with their IPv6 subnet, no ports. */
+export function ipv6View(networks: FirewallNetwork[]): FirewallNetwork[] {
+  return networks.flatMap((n) => (n.subnet6 ? [{ ...n, subnet: n.subnet6 }] : []));
+}
+
 /** iptables-restore input (for --noflush) that replaces the content of berth's chains. */
 export function renderRules(c: ChainNames, networks: FirewallNetwork[], ports: FirewallPort[]): string {
   const f: string[] = ['*filter', `:${c.forward} - [0:0]`, `:${c.isolation} - [0:0]`];
   // Traffic between two of berth's networks goes nowhere (ISOLATION drops it, returns otherwise).
   for (const n of networks) f.push(`-A ${c.forward} -i ${n.bridge} ! -o ${n.bridge} -j ${c.isolation}`);
   for (const n of networks) f.push(`-A ${c.isolation} -o ${n.bridge} -j DROP`);
+  // enable_icc=false: nothing from one container of the network to another.
+  for (const n of networks.filter((x) => x.icc === false)) f.push(`-A ${c.forward} -i ${n.bridge} -o ${n.bridge} -j DROP`);
   // Internal networks: nothing in or out but their own bridge.
   for (const n of networks.filter((x) => x.internal)) {
     f.push(`-A ${c.forward} -i ${n.bridge} ! -o ${n.bridge} -j DROP`);
@@ -112,6 +134,8 @@ export class Firewall {
   readonly chains: ChainNames;
   private running: Promise<void> = Promise.resolve();
   private queued?: Promise<void>;
+  /** berth's ip6tables chains and jumps exist. */
+  private v6 = false;
 
   constructor(
     tag: string,
@@ -121,15 +145,26 @@ export class Firewall {
     this.chains = chainNames(tag);
   }
 
-  /** Creates the chains (empty) and the jumps to them, once. */
+  /**
+   * Creates the chains (empty) and the jumps to them, once; the ip6tables ones when there are
+   * IPv6 networks or when a crashed run left them.
+   */
   async init(): Promise<void> {
-    await this.restore(renderRules(this.chains, [], []));
+    await this.initFamily(4);
+    const left = (await this.run('ip6tables', ['-w', '-t', 'filter', '-S', this.chains.forward])).code === 0;
+    if (left || ipv6View(this.state().networks).length) await this.initFamily(6);
+  }
+
+  private async initFamily(family: Family): Promise<void> {
+    const { cmd } = TOOLS[family];
+    await this.restore(renderRules(this.chains, [], []), family);
     for (const [table, chain, pos, rule] of jumps(this.chains)) {
-      const check = await this.run('iptables', ['-w', '-t', table, '-C', chain, ...rule]);
+      const check = await this.run(cmd, ['-w', '-t', table, '-C', chain, ...rule]);
       if (check.code === 0) continue;
-      const r = await this.run('iptables', ['-w', '-t', table, pos === 'I' ? '-I' : '-A', chain, ...(pos === 'I' ? ['1'] : []), ...rule]);
-      if (r.code !== 0) throw new Error(`iptables: cannot add the jump to ${this.chains.forward}: ${r.stderr.trim()}`);
+      const r = await this.run(cmd, ['-w', '-t', table, pos === 'I' ? '-I' : '-A', chain, ...(pos === 'I' ? ['1'] : []), ...rule]);
+      if (r.code !== 0) throw new Error(`${cmd}: cannot add the jump to ${this.chains.forward}: ${r.stderr.trim()}`);
     }
+    if (family === 6) this.v6 = true;
   }
 
   /**
@@ -143,20 +178,35 @@ export class Firewall {
       () => undefined,
     ).then(() => {
       this.queued = undefined;
-      const { networks, ports } = this.state();
-      return this.restore(renderRules(this.chains, networks, ports));
+      return this.rewrite();
     });
     this.queued = next;
     this.running = next;
     return next;
   }
 
+  private async rewrite(): Promise<void> {
+    const { networks, ports } = this.state();
+    await this.restore(renderRules(this.chains, networks, ports), 4);
+    const v6 = ipv6View(networks);
+    if (!v6.length && !this.v6) return;
+    if (!this.v6) await this.initFamily(6);
+    await this.restore(renderRules(this.chains, v6, []), 6);
+  }
+
   /** Removes the jumps and the chains. */
   async remove(): Promise<void> {
     await this.running.catch(() => undefined);
+    await this.removeFamily(4);
+    if (this.v6) await this.removeFamily(6);
+    this.v6 = false;
+  }
+
+  private async removeFamily(family: Family): Promise<void> {
+    const { cmd } = TOOLS[family];
     for (const [table, chain, , rule] of jumps(this.chains)) {
       for (let i = 0; i < 10; i++) {
-        if ((await this.run('iptables', ['-w', '-t', table, '-D', chain, ...rule])).code !== 0) break;
+        if ((await this.run(cmd, ['-w', '-t', table, '-D', chain, ...rule])).code !== 0) break;
       }
     }
     const c = this.chains;
@@ -164,13 +214,14 @@ export class Firewall {
       ['filter', [c.forward, c.isolation]],
       ['nat', [c.dnat, c.postrouting]],
     ] as const) {
-      for (const n of names) await this.run('iptables', ['-w', '-t', table, '-F', n]);
-      for (const n of names) await this.run('iptables', ['-w', '-t', table, '-X', n]);
+      for (const n of names) await this.run(cmd, ['-w', '-t', table, '-F', n]);
+      for (const n of names) await this.run(cmd, ['-w', '-t', table, '-X', n]);
     }
   }
 
-  private async restore(text: string): Promise<void> {
-    const r = await this.run('iptables-restore', ['-w', '--noflush'], text);
-    if (r.code !== 0) throw new Error(`iptables-restore: ${r.stderr.trim()}`);
+  private async restore(text: string, family: Family): Promise<void> {
+    const { restore } = TOOLS[family];
+    const r = await this.run(restore, ['-w', '--noflush'], text);
+    if (r.code !== 0) throw new Error(`${restore}: ${r.stderr.trim()}`);
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { Ipam, chooseSubnet } from './ipam';
 import { formatCidr, parseCidr, parseIp } from './ipv4';
+import { parseCidr6, parseIp6 } from './ipv6';
 import { isKind } from '../core/errors';
 
 const pool = (s: string, gw: string, range?: string) => ({ subnet: parseCidr(s)!, gateway: parseIp(gw)!, range: range ? parseCidr(range) : undefined });
@@ -40,4 +41,19 @@ test('leases: a requested address must be free and in the subnet; ranges bound d
     { ip: '10.9.0.128', owner: 'a' },
     { ip: '10.9.0.5', owner: 'b' },
   ]);
+});
+
+test('IPv6 leases: lowest free after the prefix and the gateway; requested ones checked; released with the v4 ones', () => {
+  const ipam = new Ipam(new Database(':memory:'));
+  const p6 = { subnet: parseCidr6('fd00:b::/64')!, gateway: parseIp6('fd00:b::1')! };
+  assert.equal(ipam.allocate6('n', p6, 'a'), 'fd00:b::2');
+  assert.equal(ipam.allocate6('n', p6, 'b', 'fd00:b:0:0::0a'), 'fd00:b::a');
+  assert.equal(ipam.allocate6('n', p6, 'c'), 'fd00:b::3');
+  assert.throws(() => ipam.allocate6('n', p6, 'd', 'fd00:b::1'), /Address already in use/);
+  assert.throws(() => ipam.allocate6('n', p6, 'd', 'fd00:c::1'), /does not belong/);
+  assert.throws(() => ipam.allocate6('n', p6, 'd', '10.0.0.1'), /invalid IPv6 address/);
+  ipam.allocate('n', pool('10.9.0.0/24', '10.9.0.1'), 'a');
+  ipam.release('n', 'a');
+  assert.equal(ipam.allocate6('n', p6, 'e'), 'fd00:b::2');
+  assert.deepEqual(ipam.leases('n').map((l) => l.owner).sort(), ['b', 'c', 'e']);
 });

@@ -13,6 +13,7 @@
 import type { DB } from '../daemon/db';
 import { BerthError, conflict, invalidArgument } from '../core/errors';
 import { type Cidr, contains, formatIp, last, overlaps, parseIp } from './ipv4';
+import { type Cidr6, contains6, formatIp6, last6, parseIp6 } from './ipv6';
 
 export const LEASES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS net_leases(
@@ -26,6 +27,15 @@ export interface Pool {
   /** Where dynamic addresses come from (--ip-range); the whole subnet when absent. */
   range?: Cidr;
 }
+
+export interface Pool6 {
+  subnet: Cidr6;
+  gateway: bigint;
+  range?: Cidr6;
+}
+
+/** How far the search for a free IPv6 address goes before it gives up (a /64 never fills). */
+const V6_SEARCH = 65_536;
 
 /** The first /`bits` in `pool` (from `start`, wrapping) that overlaps nothing in `taken`. */
 export function chooseSubnet(pool: Cidr, bits: number, taken: Cidr[], start = 0): Cidr | undefined {
@@ -69,6 +79,36 @@ export class Ipam {
         return ip;
       }
       throw new BerthError('unavailable', `no available IPv4 addresses on this network's address pools`);
+    })();
+  }
+
+  /**
+   * The IPv6 counterpart of allocate(): the requested address, else the lowest free one of the
+   * range after the subnet-router anycast address (the prefix itself) and the gateway.
+   */
+  allocate6(networkId: string, pool: Pool6, owner: string, requested?: string): string {
+    return this.db.transaction(() => {
+      const used = new Set((this.db.prepare('SELECT ip FROM net_leases WHERE network_id = ?').all(networkId) as { ip: string }[]).map((r) => r.ip));
+      const reserved = (n: bigint): boolean => n === pool.subnet.base || n === pool.gateway;
+      const insert = (ip: string): string => {
+        this.db.prepare('INSERT INTO net_leases(network_id, ip, container_id) VALUES (?,?,?)').run(networkId, ip, owner);
+        return ip;
+      };
+      if (requested) {
+        const n = parseIp6(requested);
+        if (n === undefined) throw invalidArgument(`invalid IPv6 address: ${requested}`);
+        if (!contains6(pool.subnet, n)) throw invalidArgument(`invalid address ${requested}: it does not belong to any of this network's subnets`);
+        const ip = formatIp6(n);
+        if (reserved(n) || used.has(ip)) throw conflict(`Address already in use`);
+        return insert(ip);
+      }
+      const r = pool.range ?? pool.subnet;
+      const end = last6(r);
+      for (let n = r.base, i = 0; n <= end && i < V6_SEARCH; n++, i++) {
+        const ip = formatIp6(n);
+        if (!reserved(n) && !used.has(ip)) return insert(ip);
+      }
+      throw new BerthError('unavailable', `no available IPv6 addresses on this network's address pools`);
     })();
   }
 

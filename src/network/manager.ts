@@ -26,9 +26,11 @@ import { resolvConf } from '../daemon/containers';
 import { CniRunner, bridgeConf, loopbackConf } from './cni';
 import { DnsServer, type DnsBackend, type Upstream } from './dns';
 import { Firewall, runCommand, type CommandRunner, type FirewallNetwork, type FirewallPort } from './firewall';
-import { Ipam, chooseSubnet, type Pool } from './ipam';
+import { Ipam, chooseSubnet, type Pool, type Pool6 } from './ipam';
 import { type Cidr, contains, formatCidr, formatIp, overlaps, parseCidr, parseIp, parseProcRoutes } from './ipv4';
+import { type Cidr6, contains6, formatCidr6, formatIp6, overlaps6, parseCidr6, parseIp6, parseProcRoutes6, ulaSubnet } from './ipv6';
 import {
+  addHostsEntries,
   hostsFile,
   isLoopback,
   macFromIp,
@@ -36,12 +38,15 @@ import {
   nameservers,
   parseExtraHosts,
   publicNetwork,
+  removeHostsEntries,
   userNetworkResolvConf,
   validMac,
   type EndpointConfig,
   type EndpointState,
+  type HostsSelf,
   type NetworkRecord,
 } from './model';
+import { type Link, type LinkTarget, linkEnv, linkHost, parseLink } from './links';
 import { createNetns, isNetns, removeNetns } from './netns';
 import { holdPort, holdPorts, portRequests, type HeldPort, type PortMapping } from './ports';
 
@@ -54,6 +59,10 @@ export interface NetworkOptions {
   /** The default bridge's gateway address and prefix (dockerd's --bip), e.g. 10.213.0.1/24. */
   bip?: string;
   ipMasq: boolean;
+  /** --host-gateway-ip: `host-gateway` in --add-host (default: the default bridge's gateway). */
+  hostGatewayIp?: string;
+  /** --ipv6 (and --fixed-cidr-v6): the default bridge is dual-stack. */
+  ipv6?: { subnet?: string };
   /** The daemon's --dns: containers' nameservers on the default bridge. */
   dns: string[];
   /** Upstream servers of berth's DNS server ([] = the host's resolv.conf). */
@@ -88,6 +97,8 @@ export interface NetSetup {
   netns: 'host' | { path: string };
   hosts: string;
   resolvConf: string;
+  /** Environment from legacy links (the container's own variables win over these). */
+  env?: string[];
 }
 
 /** The container manager's view of this service. */
@@ -179,6 +190,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     this.netnsDir = path.join(opts.execRoot, 'netns');
     const pool = parseCidr(opts.pool ?? DEFAULT_POOL);
     if (!pool) throw new Error(`invalid address pool ${opts.pool}`);
+    if (opts.hostGatewayIp && parseIp(opts.hostGatewayIp) === undefined && parseIp6(opts.hostGatewayIp) === undefined) throw new Error(`invalid --host-gateway-ip ${opts.hostGatewayIp}`);
     this.pool = pool;
     this.firewall = new Firewall(opts.tag, () => this.firewallState(), this.run);
     this.dns = new DnsServer(this, (m) => opts.log('warn', m));
@@ -274,6 +286,12 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     return { subnet, gateway: parseIp(n.berth.gateway ?? '') ?? subnet.base + 1, range: n.berth.ipRange ? parseCidr(n.berth.ipRange) : undefined };
   }
 
+  private poolOf6(n: NetworkRecord): Pool6 | undefined {
+    const subnet = n.berth.subnet6 ? parseCidr6(n.berth.subnet6) : undefined;
+    if (!subnet) return undefined;
+    return { subnet, gateway: parseIp6(n.berth.gateway6 ?? '') ?? subnet.base + 1n, range: n.berth.ipRange6 ? parseCidr6(n.berth.ipRange6) : undefined };
+  }
+
   defaultBridge(): NetworkRecord | undefined {
     return this.byName('bridge');
   }
@@ -353,6 +371,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       }
     }
     if (old?.berth.bridge && old.berth.bridge !== this.opts.bridge) await this.deleteBridge(old.berth.bridge);
+    const v6 = this.opts.ipv6 ? this.ipv6Config({ Subnet: this.opts.ipv6.subnet ?? old?.berth.subnet6 ?? '' }, `bridge/${this.opts.tag}`, old) : undefined;
     const bridge: NetworkRecord = {
       ...this.baseRecord('bridge', 'bridge', old?.Id),
       Created: old?.Created ?? new Date().toISOString(),
@@ -365,8 +384,14 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
         'com.docker.network.bridge.name': this.opts.bridge,
         'com.docker.network.driver.mtu': '1500',
       },
-      berth: { predefined: true, bridge: this.opts.bridge, ownsBridge: old?.berth.bridge === this.opts.bridge ? old.berth.ownsBridge : !fs.existsSync(`/sys/class/net/${this.opts.bridge}`), subnet: formatCidr(subnet), gateway: formatIp(gateway), mtu: 1500, masquerade: this.opts.ipMasq },
+      berth: { predefined: true, bridge: this.opts.bridge, ownsBridge: old?.berth.bridge === this.opts.bridge ? old.berth.ownsBridge : !fs.existsSync(`/sys/class/net/${this.opts.bridge}`), subnet: formatCidr(subnet), gateway: formatIp(gateway), mtu: 1500, masquerade: this.opts.ipMasq, ...v6 },
     };
+    if (v6) {
+      bridge.EnableIPv6 = true;
+      bridge.IPAM.Config.push({ Subnet: v6.subnet6!, Gateway: v6.gateway6! });
+    }
+    // A default bridge that loses IPv6 loses its address too.
+    if (old?.berth.subnet6 && !v6 && old.berth.bridge) await this.ip([`addr flush dev ${old.berth.bridge} scope global to ${old.berth.subnet6}`]);
     this.saveNetwork(bridge);
     for (const n of this.all()) if (n.Driver === 'bridge') await this.ensureBridge(n);
     await this.firewall.init();
@@ -448,6 +473,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       const r = await this.ip([`addr add ${addr} dev ${br}`]);
       if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new BerthError('internal', `cannot set the address of bridge ${br}: ${r.stderr.trim()}`);
     }
+    if (n.berth.subnet6) await this.ensureBridge6(n);
     await this.ip([`link set ${br} up`]);
     // Published ports on 127.0.0.1: loopback sources may leave through this bridge (see firewall.ts).
     try {
@@ -455,6 +481,21 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     } catch (e) {
       this.opts.log('warn', `route_localnet on ${br}: ${(e as Error).message}`);
     }
+  }
+
+  /** The IPv6 gateway address on the bridge (no duplicate address detection: berth owns the prefix). */
+  private async ensureBridge6(n: NetworkRecord): Promise<void> {
+    const br = n.berth.bridge!;
+    const addr = `${n.berth.gateway6}/${parseCidr6(n.berth.subnet6!)!.bits}`;
+    try {
+      fs.writeFileSync(`/proc/sys/net/ipv6/conf/${br}/disable_ipv6`, '0');
+    } catch (e) {
+      throw new BerthError('internal', `cannot enable IPv6 on bridge ${br}: ${(e as Error).message}`);
+    }
+    const have = await this.runOut('ip', ['-o', '-6', 'addr', 'show', 'dev', br]);
+    if (have.includes(` ${addr} `)) return;
+    const r = await this.ip([`addr add ${addr} dev ${br} nodad`]);
+    if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new BerthError('internal', `cannot set the IPv6 address of bridge ${br}: ${r.stderr.trim()}`);
   }
 
   private async deleteBridge(br: string): Promise<void> {
@@ -482,7 +523,14 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
   private firewallState(): { networks: FirewallNetwork[]; ports: FirewallPort[] } {
     const nets = this.all().filter((n) => n.Driver === 'bridge' && n.berth.bridge && n.berth.subnet);
     const byId = new Map(nets.map((n) => [n.Id, n]));
-    const networks = nets.map((n) => ({ bridge: n.berth.bridge!, subnet: n.berth.subnet!, internal: n.Internal, masquerade: this.opts.ipMasq && n.berth.masquerade !== false }));
+    const networks = nets.map((n) => ({
+      bridge: n.berth.bridge!,
+      subnet: n.berth.subnet!,
+      subnet6: n.berth.subnet6,
+      internal: n.Internal,
+      masquerade: this.opts.ipMasq && n.berth.masquerade !== false,
+      icc: n.Options['com.docker.network.bridge.enable_icc'] !== 'false',
+    }));
     const ports: FirewallPort[] = [];
     for (const { containerId, sb } of this.sandboxes()) {
       if (!sb.ports.length) continue;
@@ -501,20 +549,44 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
 
   // ---- DNS backend ----
 
-  lookup(networkId: string, name: string): string[] | undefined {
+  lookup(networkId: string, name: string, family: 4 | 6 = 4, client?: string): string[] | undefined {
+    name = (client && this.linkedName(networkId, client, name)) || name;
+    let known = false;
     const out: string[] = [];
     for (const ep of this.endpointsOn(networkId)) {
       if (!ep.state) continue;
       const c = this.containers.get(ep.containerId);
       if (!c) continue;
       const names = [c.Name.slice(1), c.Id.slice(0, 12), ...(ep.config.Aliases ?? [])].map((s) => s.toLowerCase());
-      if (names.includes(name)) out.push(ep.state.IPAddress);
+      if (!names.includes(name)) continue;
+      known = true;
+      const ip = family === 4 ? ep.state.IPAddress : ep.state.GlobalIPv6Address;
+      if (ip) out.push(ip);
     }
-    return out.length ? out : undefined;
+    return known ? out : undefined;
+  }
+
+  /**
+   * On a user network a link (`--link NAME:ALIAS`, or an endpoint's Links as compose sends
+   * them) is a name only its container resolves: the linked container's name under the alias.
+   */
+  private linkedName(networkId: string, client: string, alias: string): string | undefined {
+    const ep = this.endpointsOn(networkId).find((e) => e.state?.IPAddress === client);
+    const c = ep && this.containers.get(ep.containerId);
+    if (!ep || !c) return undefined;
+    for (const s of [...(ep.config.Links ?? []), ...((c.HostConfig.Links as string[] | null) ?? [])]) {
+      try {
+        const l = parseLink(s);
+        if (l.alias.toLowerCase() === alias) return l.name.toLowerCase();
+      } catch {
+        /* refused at create; nothing to resolve */
+      }
+    }
+    return undefined;
   }
 
   reverse(networkId: string, ip: string): string | undefined {
-    const ep = this.endpointsOn(networkId).find((e) => e.state?.IPAddress === ip);
+    const ep = this.endpointsOn(networkId).find((e) => e.state?.IPAddress === ip || e.state?.GlobalIPv6Address === ip);
     const c = ep && this.containers.get(ep.containerId);
     const n = this.byId(networkId);
     return c && n ? `${c.Name.slice(1)}.${n.Name}` : undefined;
@@ -553,7 +625,11 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     }
     const hc = (body.HostConfig ?? {}) as Record<string, any>;
     hostConfig.PublishAllPorts = !!hc.PublishAllPorts;
-    hostConfig.Links = hc.Links ?? null;
+    hostConfig.Links = hc.Links?.length ? hc.Links : null;
+    for (const l of (hostConfig.Links as string[] | null) ?? []) {
+      if (mode === 'host') throw invalidArgument("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+      this.containers.resolve(parseLink(l).name);
+    }
     portRequests(hostConfig.PortBindings, exposed, false); // validates
     parseExtraHosts(hostConfig.ExtraHosts, '0.0.0.0'); // validates
     const eps = (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Partial<EndpointConfig>>;
@@ -586,7 +662,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     const ip = cfg.IPAMConfig?.IPv4Address;
     const aliases = cfg.Aliases ?? null;
     if (n.berth.predefined) {
-      if (ip) throw invalidArgument('user specified IP address is supported on user defined networks only');
+      if (ip || cfg.IPAMConfig?.IPv6Address) throw invalidArgument('user specified IP address is supported on user defined networks only');
       if (aliases?.length) throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
     }
     if (ip) {
@@ -595,6 +671,15 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       if (a === undefined) throw invalidArgument(`invalid IPv4 address: ${ip}`);
       if (!contains(parseCidr(n.berth.subnet!)!, a)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${ip}`);
     }
+    const ip6 = cfg.IPAMConfig?.IPv6Address;
+    if (ip6) {
+      const a = parseIp6(ip6);
+      if (a === undefined) throw invalidArgument(`invalid IPv6 address: ${ip6}`);
+      const subnet6 = n.berth.subnet6 && parseCidr6(n.berth.subnet6);
+      if (!subnet6 || !n.berth.userSubnet6) throw invalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
+      if (!contains6(subnet6, a)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${ip6}`);
+    }
+    for (const l of cfg.Links ?? []) parseLink(l); // validates
     const m = cfg.MacAddress || mac || '';
     if (m && !validMac(m)) throw invalidArgument(`invalid MAC address: ${m}`);
     return { IPAMConfig: cfg.IPAMConfig && Object.keys(cfg.IPAMConfig).length ? cfg.IPAMConfig : null, Aliases: aliases, MacAddress: m, Links: cfg.Links ?? null, DriverOpts: cfg.DriverOpts ?? null };
@@ -604,7 +689,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
 
   async setup(c: ContainerView): Promise<NetSetup> {
     const mode = netModeOf(c);
-    const gw = this.defaultBridge()?.berth.gateway;
+    const gw = this.opts.hostGatewayIp ?? this.defaultBridge()?.berth.gateway;
     const extra = parseExtraHosts(c.HostConfig.ExtraHosts, gw);
     if (mode === 'host') {
       let hosts = readText('/etc/hosts');
@@ -628,6 +713,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       if (!n) throw notFound(`network ${ep.networkName} not found`);
       return n;
     });
+    const links = mode === 'bridge' ? this.linkTargets(c) : []; // before anything is made: it may refuse the start
     if (this.sandbox(c.Id)) await this.teardown(c.Id); // what an earlier run left
     const sb: Sandbox = { id: randomHex(32), netns: path.join(this.netnsDir, c.Id), ports: [] };
     this.saveSandbox(c.Id, sb); // first: a crash from here on is undone by reconcile()
@@ -650,43 +736,82 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     const lo = this.cni.exec('ADD', loopbackConf(), { containerId: c.Id, netns: sb.netns, ifname: 'lo' });
     lo.catch(() => undefined); // awaited below; the interfaces are plumbed meanwhile
     let routed = false;
-    let self: EndpointState | undefined;
+    const states: EndpointState[] = [];
     for (let i = 0; i < eps.length; i++) {
       const wantRoute: boolean = !routed && !nets[i].Internal;
-      const st = await this.plumb(c, nets[i], eps[i], `eth${i}`, sb.netns, wantRoute, epIds[i], i === 0);
+      states.push(await this.plumb(c, nets[i], eps[i], `eth${i}`, sb.netns, wantRoute, epIds[i], i === 0));
       routed ||= wantRoute;
-      self ??= st;
     }
     await lo;
     if (sb.ports.length) await this.firewall.sync();
-    const hosts = hostsFile(extra, self ? { ip: self.IPAddress, hostname: c.Config.Hostname as string, domainname: c.Config.Domainname as string } : undefined);
+    extra.push(...links.map(({ link, target }) => linkHost(link, target)));
+    const hosts = hostsFile(extra, states.length ? this.hostsSelf(c, states) : undefined);
     const userNet = nets.find((n) => this.isUserBridge(n));
     const resolv = userNet
       ? userNetworkResolvConf(userNet.berth.gateway!, c.HostConfig.DnsSearch ?? [], c.HostConfig.DnsOptions ?? [], readText('/etc/resolv.conf'))
       : resolvConf(c.HostConfig.Dns ?? [], c.HostConfig.DnsSearch ?? [], c.HostConfig.DnsOptions ?? [], this.opts.dns);
-    return { netns: { path: sb.netns }, hosts, resolvConf: resolv };
+    return { netns: { path: sb.netns }, hosts, resolvConf: resolv, env: links.flatMap(({ link, target }) => linkEnv(c.Name.slice(1), link, target)) };
   }
 
-  /** Leases an address and plugs the container into the network's bridge as `ifname`. */
+  /** The running containers `c` links to on the default bridge (Docker refuses to start without them). */
+  private linkTargets(c: ContainerView): { link: Link; target: LinkTarget }[] {
+    const bridge = this.defaultBridge();
+    return ((c.HostConfig.Links as string[] | null) ?? []).map((s) => {
+      const link = parseLink(s);
+      const child = this.containers.resolve(link.name);
+      const ep = bridge && this.endpointsOf(child.Id).find((e) => e.networkId === bridge.Id);
+      if (!child.State.Running) throw conflict(`Cannot link to a non running container: ${child.Name} AS /${c.Name.slice(1)}/${link.alias}`);
+      if (!ep?.state) throw invalidArgument(`Cannot link to ${child.Name}, as it does not belong to the default network`);
+      const target: LinkTarget = { name: child.Name.slice(1), hostname: child.Config.Hostname as string, ip: ep.state.IPAddress, exposed: Object.keys(child.Config.ExposedPorts ?? {}), env: (child.Config.Env as string[]) ?? [] };
+      return { link, target };
+    });
+  }
+
+  /** The container's own lines of /etc/hosts: its addresses on each network (IPv4, then IPv6). */
+  private hostsSelf(c: ContainerView, states: EndpointState[]): HostsSelf {
+    return { ips: states.flatMap(hostsIps), hostname: c.Config.Hostname as string, domainname: c.Config.Domainname as string };
+  }
+
+  /**
+   * Changes a running container's /etc/hosts in place: the file is bind-mounted into the
+   * container, so it keeps its inode (no rename) and the container sees the change at once.
+   */
+  private editHosts(c: ContainerView, edit: (text: string) => string): void {
+    const file = this.containers.paths(c.Id).hosts;
+    try {
+      fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
+    } catch (e) {
+      this.opts.log('warn', `container ${c.Id}: cannot update /etc/hosts: ${(e as Error).message}`);
+    }
+  }
+
+  /** Leases addresses and plugs the container into the network's bridge as `ifname`. */
   private async plumb(c: ContainerView, n: NetworkRecord, ep: EndpointRow, ifname: string, netns: string, defaultRoute: boolean, endpointId: string, primary: boolean): Promise<EndpointState> {
     const pool = this.poolOf(n);
     const ip = this.ipam.allocate(n.Id, pool, c.Id, ep.config.IPAMConfig?.IPv4Address || undefined);
     const mac = ep.config.MacAddress || (primary ? (c.Config.MacAddress as string | undefined) : undefined) || macFromIp(ip);
     const st: EndpointState = { EndpointID: endpointId, IPAddress: ip, IPPrefixLen: pool.subnet.bits, Gateway: n.berth.gateway!, MacAddress: mac, ifname };
+    const pool6 = this.poolOf6(n);
+    if (pool6) {
+      st.GlobalIPv6Address = this.ipam.allocate6(n.Id, pool6, c.Id, ep.config.IPAMConfig?.IPv6Address || undefined);
+      st.GlobalIPv6PrefixLen = pool6.subnet.bits;
+      st.IPv6Gateway = n.berth.gateway6;
+    }
     this.setState(c.Id, n.Id, st);
-    await this.cni.exec(
-      'ADD',
-      bridgeConf({ network: n.Name, bridge: n.berth.bridge!, mtu: n.berth.mtu ?? 1500, address: `${ip}/${pool.subnet.bits}`, gateway: n.berth.gateway!, mac, defaultRoute }),
-      { containerId: c.Id, netns, ifname },
-    );
+    await this.cni.exec('ADD', this.cniConf(n, st, defaultRoute), { containerId: c.Id, netns, ifname });
     this.opts.emit?.('connect', n, { container: c.Id, type: 'bridge' });
     return st;
+  }
+
+  private cniConf(n: NetworkRecord, st: EndpointState, defaultRoute: boolean): Record<string, unknown> {
+    const v6 = st.GlobalIPv6Address ? { address: `${st.GlobalIPv6Address}/${st.GlobalIPv6PrefixLen}`, gateway: st.IPv6Gateway! } : undefined;
+    return bridgeConf({ network: n.Name, bridge: n.berth.bridge!, mtu: n.berth.mtu ?? 1500, address: `${st.IPAddress}/${st.IPPrefixLen}`, gateway: st.Gateway, v6, mac: st.MacAddress, defaultRoute });
   }
 
   private async unplumb(containerId: string, ep: EndpointRow, netns: string | undefined, live = true): Promise<void> {
     const n = this.byId(ep.networkId);
     if (live && ep.state && n?.berth.bridge && netns && isNetns(netns)) {
-      const conf = bridgeConf({ network: n.Name, bridge: n.berth.bridge, mtu: n.berth.mtu ?? 1500, address: `${ep.state.IPAddress}/${ep.state.IPPrefixLen}`, gateway: ep.state.Gateway, mac: ep.state.MacAddress, defaultRoute: false });
+      const conf = this.cniConf(n, ep.state, false);
       await this.cni.exec('DEL', conf, { containerId, netns, ifname: ep.state.ifname }).catch((e) => this.opts.log('warn', `CNI DEL ${containerId} ${ep.state?.ifname}: ${(e as Error).message}`));
     }
     this.setState(containerId, ep.networkId, null);
@@ -753,6 +878,9 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
           e.IPAddress = ep.state.IPAddress;
           e.IPPrefixLen = ep.state.IPPrefixLen;
           e.MacAddress = ep.state.MacAddress;
+          e.GlobalIPv6Address = ep.state.GlobalIPv6Address ?? '';
+          e.GlobalIPv6PrefixLen = ep.state.GlobalIPv6PrefixLen ?? 0;
+          e.IPv6Gateway = ep.state.IPv6Gateway ?? '';
         }
         networks[n?.Name ?? ep.networkName] = e;
       }
@@ -775,11 +903,11 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       SecondaryIPv6Addresses: null,
       EndpointID: (br?.EndpointID as string) ?? '',
       Gateway: (br?.Gateway as string) ?? '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
+      GlobalIPv6Address: (br?.GlobalIPv6Address as string) ?? '',
+      GlobalIPv6PrefixLen: (br?.GlobalIPv6PrefixLen as number) ?? 0,
       IPAddress: (br?.IPAddress as string) ?? '',
       IPPrefixLen: (br?.IPPrefixLen as number) ?? 0,
-      IPv6Gateway: '',
+      IPv6Gateway: (br?.IPv6Gateway as string) ?? '',
       MacAddress: (br?.MacAddress as string) ?? '',
       Networks: networks,
     };
@@ -818,7 +946,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
       if (!ep.state) continue;
       const c = this.containers.get(ep.containerId);
       if (!c?.State.Running) continue;
-      containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.state.EndpointID, MacAddress: ep.state.MacAddress, IPv4Address: `${ep.state.IPAddress}/${ep.state.IPPrefixLen}`, IPv6Address: '' };
+      containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.state.EndpointID, MacAddress: ep.state.MacAddress, IPv4Address: `${ep.state.IPAddress}/${ep.state.IPPrefixLen}`, IPv6Address: ep.state.GlobalIPv6Address ? `${ep.state.GlobalIPv6Address}/${ep.state.GlobalIPv6PrefixLen}` : '' };
     }
     if (n.Driver !== 'bridge') {
       for (const c of this.containers.all()) {
@@ -836,13 +964,17 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     const driver = (body.Driver as string) || 'bridge';
     if (driver === 'host' || driver === 'null') throw forbidden(`only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
-    if (body.EnableIPv6) throw notImplemented('IPv6 networks are not supported by berth yet');
-    const cfgs = ((body.IPAM?.Config as Record<string, string>[] | null) ?? []).filter((c) => c && Object.keys(c).length);
-    if (cfgs.some((c) => (c.Subnet ?? '').includes(':'))) throw invalidArgument('IPv6 subnet requires --ipv6, and IPv6 networks are not supported by berth yet');
+    const all = ((body.IPAM?.Config as Record<string, string>[] | null) ?? []).filter((c) => c && Object.keys(c).length);
+    const isV6 = (c: Record<string, string>): boolean => [c.Subnet, c.Gateway, c.IPRange].some((x) => x?.includes(':'));
+    const cfgs = all.filter((c) => !isV6(c));
+    const cfgs6 = all.filter(isV6);
+    if (cfgs6.length && !body.EnableIPv6) throw invalidArgument('IPv6 subnet provided without --ipv6');
     if (cfgs.length > 1) throw notImplemented('networks with several IPv4 subnets are not supported by berth yet');
+    if (cfgs6.length > 1) throw notImplemented('networks with several IPv6 subnets are not supported by berth yet');
     const cfg = cfgs[0] ?? {};
     const options = (body.Options ?? {}) as Record<string, string>;
     const id = randomHex(32);
+    const v6 = body.EnableIPv6 ? this.ipv6Config(cfgs6[0] ?? {}, id) : undefined;
     let subnet: Cidr;
     if (cfg.Subnet) {
       const s = parseCidr(cfg.Subnet);
@@ -872,9 +1004,12 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw invalidArgument(`invalid MTU ${options['com.docker.network.driver.mtu']}`);
     const ipamEntry: Record<string, string> = { Subnet: formatCidr(subnet), Gateway: formatIp(gateway) };
     if (ipRange) ipamEntry.IPRange = formatCidr(ipRange);
+    const ipamEntries = [ipamEntry];
+    if (v6) ipamEntries.push({ Subnet: v6.subnet6!, Gateway: v6.gateway6!, ...(v6.ipRange6 ? { IPRange: v6.ipRange6 } : {}) });
     const n: NetworkRecord = {
       ...this.baseRecord(name, 'bridge', id),
-      IPAM: { Driver: (body.IPAM?.Driver as string) || 'default', Options: (body.IPAM?.Options as Record<string, string>) ?? {}, Config: [ipamEntry] },
+      EnableIPv6: !!v6,
+      IPAM: { Driver: (body.IPAM?.Driver as string) || 'default', Options: (body.IPAM?.Options as Record<string, string>) ?? {}, Config: ipamEntries },
       Internal: !!body.Internal,
       Attachable: !!body.Attachable,
       Options: options,
@@ -889,6 +1024,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
         userSubnet: !!cfg.Subnet,
         mtu,
         masquerade: options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false',
+        ...v6,
       },
     };
     this.saveNetwork(n);
@@ -905,6 +1041,44 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     }
     this.opts.emit?.('create', n, { type: 'bridge' });
     return { Id: n.Id, Warning: '' };
+  }
+
+  /**
+   * A dual-stack network's IPv6 subnet, gateway and range: the given ones (checked against the
+   * daemon's other networks and the host's routes), else a free /64 of fd00::/8.
+   */
+  private ipv6Config(cfg: Record<string, string>, id: string, self?: NetworkRecord): Pick<NetworkRecord['berth'], 'subnet6' | 'gateway6' | 'ipRange6' | 'userSubnet6'> {
+    // (`self`: the network being re-made; its own bridge's route and record do not count)
+    const others = this.all().filter((n) => n.Id !== self?.Id);
+    const taken = [...parseProcRoutes6(readText('/proc/net/ipv6_route'), self?.berth.bridge), ...others.flatMap((n) => (n.berth.subnet6 ? [parseCidr6(n.berth.subnet6)!] : []))];
+    let subnet: Cidr6 | undefined;
+    if (cfg.Subnet) {
+      subnet = parseCidr6(cfg.Subnet);
+      if (!subnet) throw invalidArgument(`invalid subnet ${cfg.Subnet}: invalid CIDR address: ${cfg.Subnet}`);
+      if (subnet.bits > 126) throw invalidArgument(`invalid subnet ${cfg.Subnet}: the prefix is too long for containers' addresses`);
+      const s = subnet;
+      if (taken.some((t) => overlaps6(t, s))) throw forbidden('Pool overlaps with other one on this address space');
+    } else {
+      if (cfg.Gateway || cfg.IPRange) throw invalidArgument('IP range and gateway need a subnet (--subnet)');
+      for (let i = 0; i < 16 && !subnet; i++) {
+        const cand = ulaSubnet(id, i);
+        if (!taken.some((t) => overlaps6(t, cand))) subnet = cand;
+      }
+      if (!subnet) throw new BerthError('unavailable', 'could not find an available, non-overlapping IPv6 address pool');
+    }
+    let gateway = subnet.base + 1n;
+    if (cfg.Gateway) {
+      const g = parseIp6(cfg.Gateway);
+      if (g === undefined || !contains6(subnet, g)) throw invalidArgument(`no matching subnet for gateway ${cfg.Gateway}`);
+      gateway = g;
+    }
+    let ipRange6: string | undefined;
+    if (cfg.IPRange) {
+      const r = parseCidr6(cfg.IPRange);
+      if (!r || !contains6(subnet, r.base) || r.bits < subnet.bits) throw invalidArgument(`no matching subnet for range ${cfg.IPRange}`);
+      ipRange6 = formatCidr6(r);
+    }
+    return { subnet6: formatCidr6(subnet), gateway6: formatIp6(gateway), ipRange6, userSubnet6: !!cfg.Subnet };
   }
 
   async remove(ref: string): Promise<void> {
@@ -961,7 +1135,8 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
         let k = 0;
         while (used.has(`eth${k}`)) k++;
         const routed = active.some((e) => !this.byId(e.networkId)?.Internal);
-        await this.plumb(c, n, row, `eth${k}`, sb.netns, !routed && !n.Internal, randomHex(32), active.length === 0);
+        const st = await this.plumb(c, n, row, `eth${k}`, sb.netns, !routed && !n.Internal, randomHex(32), active.length === 0);
+        this.editHosts(c, (text) => addHostsEntries(text, this.hostsSelf(c, [st])));
       } catch (e) {
         await this.unplumb(c.Id, row, sb?.netns);
         this.db.prepare('DELETE FROM net_endpoints WHERE container_id = ? AND network_id = ?').run(c.Id, n.Id);
@@ -980,11 +1155,19 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     const row = this.endpointsOf(c.Id).find((e) => e.networkId === n.Id);
     if (!row) throw forbidden(`container ${c.Id} is not connected to network ${n.Name}`);
     const sb = this.sandbox(c.Id);
-    if (row.state) await this.unplumb(c.Id, row, sb?.netns);
+    if (row.state) {
+      await this.unplumb(c.Id, row, sb?.netns);
+      const st = row.state;
+      this.editHosts(c, (text) => removeHostsEntries(text, this.hostsSelf(c, [st])));
+    }
     this.db.prepare('DELETE FROM net_endpoints WHERE container_id = ? AND network_id = ?').run(c.Id, n.Id);
     if (sb?.ports.length) await this.firewall.sync();
     if (!row.state) this.opts.emit?.('disconnect', n, { container: c.Id, type: 'bridge' });
   }
+}
+
+function hostsIps(st: EndpointState): string[] {
+  return st.GlobalIPv6Address ? [st.IPAddress, st.GlobalIPv6Address] : [st.IPAddress];
 }
 
 function parseUpstream(s: string): Upstream | undefined {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostsFile, macFromIp, parseExtraHosts, userNetworkResolvConf } from './model';
+import { addHostsEntries, hostsFile, macFromIp, removeHostsEntries, parseExtraHosts, userNetworkResolvConf } from './model';
 
 test('MAC from the address, as Docker did', () => {
   assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
@@ -16,10 +16,20 @@ test('--add-host: both separators, host-gateway', () => {
   assert.throws(() => parseExtraHosts(['nohost'], undefined), /invalid extra host/);
 });
 
-test('/etc/hosts ends with the container itself', () => {
-  const h = hostsFile([{ name: 'x', ip: '1.1.1.1' }], { ip: '10.0.0.2', hostname: 'web', domainname: 'example.org' });
+test('/etc/hosts ends with the container itself, a line per address', () => {
+  const h = hostsFile([{ name: 'x', ip: '1.1.1.1' }], { ips: ['10.0.0.2'], hostname: 'web', domainname: 'example.org' });
   assert.match(h, /^127\.0\.0\.1\tlocalhost\n/);
   assert.match(h, /1\.1\.1\.1\tx\n10\.0\.0\.2\tweb\.example\.org web\n$/);
+  assert.match(hostsFile([], { ips: ['10.0.0.2', 'fd00:1::2'], hostname: 'web' }), /\n10\.0\.0\.2\tweb\nfd00:1::2\tweb\n$/);
+});
+
+test('/etc/hosts: a connected network adds the container\'s lines, a disconnected one takes exactly them away', () => {
+  const self = { ips: ['10.0.0.2'], hostname: 'web' };
+  const start = `${hostsFile([], self)}192.0.2.1\tadded-by-hand\n`;
+  const connected = addHostsEntries(start, { ...self, ips: ['10.0.1.2', 'fd00:1::2'] });
+  assert.match(connected, /added-by-hand\n10\.0\.1\.2\tweb\nfd00:1::2\tweb\n$/);
+  assert.equal(removeHostsEntries(connected, { ...self, ips: ['10.0.1.2', 'fd00:1::2'] }), start);
+  assert.equal(removeHostsEntries(start, { ...self, ips: ['10.0.0.20'] }), start, 'another address stays');
 });
 
 test("a user network's resolv.conf: berth's server, the host's search list, ndots:0", () => {

@@ -43,6 +43,12 @@ export interface NetworkRecord {
     userSubnet?: boolean;
     mtu?: number;
     masquerade?: boolean;
+    /** The IPv6 subnet and gateway of a dual-stack network (--ipv6). */
+    subnet6?: string;
+    gateway6?: string;
+    ipRange6?: string;
+    /** An IPv6 --subnet given: --ip6 is allowed. */
+    userSubnet6?: boolean;
   };
 }
 
@@ -63,6 +69,10 @@ export interface EndpointState {
   Gateway: string;
   MacAddress: string;
   ifname: string;
+  /** On an IPv6 network. */
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  IPv6Gateway?: string;
 }
 
 /** 02:42 and the four bytes of the address, as Docker did before random MACs. */
@@ -95,15 +105,39 @@ export function parseExtraHosts(entries: string[] | null | undefined, gateway: s
 
 const HOSTS_BASE = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
-/** The container's /etc/hosts, as Docker writes it: the defaults, extra hosts, then its own address. */
-export function hostsFile(extra: { name: string; ip: string }[], self: { ip: string; hostname: string; domainname?: string } | undefined): string {
+/** What a container's /etc/hosts says about the container itself: its addresses and names. */
+export interface HostsSelf {
+  ips: string[];
+  hostname: string;
+  domainname?: string;
+}
+
+/**
+ * The container's /etc/hosts, as Docker writes it: the defaults, extra hosts, then a line for
+ * each of its own addresses (one per network and address family, in the order they came).
+ */
+export function hostsFile(extra: { name: string; ip: string }[], self: HostsSelf | undefined): string {
   let s = HOSTS_BASE;
   for (const e of extra) s += `${e.ip}\t${e.name}\n`;
-  if (self) {
-    const names = self.domainname ? `${self.hostname}.${self.domainname} ${self.hostname}` : self.hostname;
-    s += `${self.ip}\t${names}\n`;
-  }
+  return self ? addHostsEntries(s, self) : s;
+}
+
+/** Appends the container's lines for `self.ips` (a network connected while it runs). */
+export function addHostsEntries(text: string, self: HostsSelf): string {
+  const names = self.domainname ? `${self.hostname}.${self.domainname} ${self.hostname}` : self.hostname;
+  let s = text && !text.endsWith('\n') ? `${text}\n` : text;
+  for (const ip of self.ips) s += `${ip}\t${names}\n`;
   return s;
+}
+
+/** Drops the lines for `self.ips` with the container's names (a network disconnected); the rest stays as it is. */
+export function removeHostsEntries(text: string, self: HostsSelf): string {
+  const names = self.domainname ? `${self.hostname}.${self.domainname} ${self.hostname}` : self.hostname;
+  const drop = new Set(self.ips.map((ip) => `${ip}\t${names}`));
+  return text
+    .split('\n')
+    .filter((l) => !drop.has(l))
+    .join('\n');
 }
 
 /** A user network's resolv.conf: berth's DNS server, the host's (or the given) search list, ndots:0. */

@@ -23,6 +23,7 @@ export function createNetns(file: string): void {
     n.unshare(CLONE_NEWNET);
     try {
       n.mount('/proc/thread-self/ns/net', file, null, MS.BIND);
+      namespaceDefaults();
     } finally {
       // Back home before anything else can run; failing here would leave berthd's main thread
       // in the container's namespace, so it is fatal.
@@ -39,6 +40,28 @@ export function createNetns(file: string): void {
   } finally {
     fs.closeSync(home);
   }
+}
+
+/**
+ * Sysctls of the new namespace (those under /proc/sys/net are the calling thread's namespace's):
+ * - Docker's defaults for containers with a namespace of their own: any user may bind ports
+ *   below 1024 and open ICMP echo sockets (HostConfig.Sysctls, which berth does not apply
+ *   yet, would go into the runtime spec and be set after these);
+ * - no duplicate address detection for IPv6 addresses: berth hands out each address once, and
+ *   without it an address is usable at once instead of ~1 s later, so the CNI plugin's wait for
+ *   its addresses to settle does not slow the start.
+ */
+function namespaceDefaults(): void {
+  const set = (key: string, value: string): void => {
+    try {
+      fs.writeFileSync(`/proc/sys/net/${key}`, value);
+    } catch {
+      /* not in this kernel (IPv6 disabled, an old kernel) */
+    }
+  };
+  set('ipv4/ip_unprivileged_port_start', '0');
+  set('ipv4/ping_group_range', '0 2147483647');
+  for (const conf of ['all', 'default']) set(`ipv6/conf/${conf}/accept_dad`, '0');
 }
 
 /** True when `file` is a mounted network namespace (and not just the empty file under it). */

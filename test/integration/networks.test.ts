@@ -15,37 +15,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon, integrationSkipReason, sleep, waitFor, type RunResult } from '../helpers/daemon';
+import { addedSince, daemonTag, hostSnapshot, type HostSnapshot } from '../helpers/host-snapshot';
 
 const skip = integrationSkipReason() ?? (fs.existsSync('/usr/lib/cni/bridge') ? undefined : 'containernetworking-plugins is not installed');
 
-interface Snapshot {
-  links: string[];
-  netns: string[];
-  rules: string[];
-  mounts: string[];
-}
-
 function sh(cmd: string, args: string[]): string {
   return spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
-}
-
-function snapshot(): Snapshot {
-  return {
-    links: sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean),
-    netns: sh('ip', ['netns']).split('\n').filter(Boolean),
-    rules: [...sh('iptables-save', []).split('\n'), ...sh('iptables-save', ['-t', 'nat']).split('\n')].filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')),
-    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean),
-  };
-}
-
-/** What is in `after` and not in `before` and names one of `marks` (other tests run beside us). */
-function added(before: Snapshot, after: Snapshot, marks: string[]): string[] {
-  const out: string[] = [];
-  for (const k of Object.keys(before) as (keyof Snapshot)[]) {
-    const old = new Set(before[k]);
-    for (const x of after[k]) if (!old.has(x) && (k === 'netns' || marks.some((m) => x.includes(m)))) out.push(`${k}: ${x}`);
-  }
-  return out;
 }
 
 function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
@@ -99,12 +74,12 @@ function ok(r: RunResult, what: string): string {
 
 describe('networks', { skip }, () => {
   const d = new TestDaemon('networks');
-  const tag = crypto.createHash('sha256').update(d.dataRoot).digest('hex').slice(0, 8);
+  const tag = daemonTag(d.dataRoot);
   const marks = [tag, d.dir];
-  let initial: Snapshot;
+  let initial: HostSnapshot;
 
   before(async () => {
-    initial = snapshot();
+    initial = hostSnapshot();
     await d.start();
     d.importBusybox();
   });
@@ -112,7 +87,7 @@ describe('networks', { skip }, () => {
   after(async () => {
     const leaks = await d.cleanup();
     assert.deepEqual(leaks, [], 'the daemon left things behind');
-    assert.deepEqual(added(initial, snapshot(), marks), [], 'links, namespaces, rules or mounts left behind');
+    assert.deepEqual(addedSince(initial, hostSnapshot(), marks), [], 'links, namespaces, rules or mounts left behind');
   });
 
   const netId = (name: string): string => d.docker(['network', 'inspect', '-f', '{{.Id}}', name]).stdout.trim();
@@ -131,6 +106,8 @@ describe('networks', { skip }, () => {
       'client',
     );
     assert.equal(out, 'hello-nt\nhello-nt\nhello-nt\n');
+    // and through berth's CLI
+    assert.equal(ok(d.berth(['run', '--rm', '--network', 'nt-a', 'busybox', 'sh', '-c', `ping -c1 -W2 nt-web >/dev/null && ${FETCH('http://nt-web/')}`]), 'berth client'), 'hello-nt\n');
     // berth's DNS answers on the gateway; the container's resolv.conf points there
     const gw = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'nt-a']).stdout.trim();
     assert.match(ok(d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'cat', '/etc/resolv.conf']), 'resolv.conf'), new RegExp(`^nameserver ${gw.replace(/\./g, '\\.')}$`, 'm'));
@@ -217,8 +194,13 @@ describe('networks', { skip }, () => {
     assert.match(bad.stderr, /No public port '81\/tcp' published for nt-all/);
   });
 
+  test("Docker's namespace sysctls: unprivileged users may bind low ports and open ICMP echo sockets", () => {
+    const out = ok(d.docker(['run', '--rm', '--user', '1000', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range; nc -l -p 80 </dev/null & sleep 0.5; netstat -ltn | grep -c ":80 "']), 'run');
+    assert.match(out, /^0\n0\s+2147483647\n1\n$/);
+  });
+
   test('--network host sees the host interfaces; --network none has only lo', () => {
-    const hostLinks = snapshot().links.filter((l) => !l.startsWith('veth'));
+    const hostLinks = hostSnapshot().links.filter((l) => !l.startsWith('veth'));
     const inHost = ok(d.docker(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']), 'host').split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean);
     for (const l of ['lo', ...hostLinks.filter((x) => x.startsWith('eth'))]) assert.ok(inHost.includes(l), `${l} in ${inHost.join(',')}`);
     const none = ok(d.berth(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']), 'none').trim().split('\n');
@@ -288,12 +270,25 @@ describe('networks', { skip }, () => {
     const ip = ipOf('nt-in1', 'nt-int');
     const r = d.docker(['run', '--rm', 'busybox', 'sh', '-c', `ping -c1 -W1 ${ip} >/dev/null && echo PING-OK; echo done`]);
     assert.equal(r.stdout, 'done\n', r.stderr);
+    // no NAT out of it either
+    const subnet = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'nt-int']).stdout.trim();
+    assert.doesNotMatch(sh('iptables-save', ['-t', 'nat']), new RegExp(`-s ${subnet.replace(/\./g, '\\.')} .*MASQUERADE`));
     assert.equal(d.docker(['ps', '--filter', 'network=nt-int', '--format', '{{.Names}}']).stdout, 'nt-in1\n');
     const port = d.docker(['port', 'nt-all', '80']).stdout.trim().split(':')[1];
     assert.equal(d.docker(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}']).stdout, 'nt-all\n');
     assert.equal(d.docker(['ps', '--filter', 'expose=80', '--filter', 'network=nt-int', '--format', '{{.Names}}']).stdout, '');
     ok(d.docker(['rm', '-f', 'nt-in1']), 'rm');
     ok(d.docker(['network', 'rm', 'nt-int']), 'network rm');
+  });
+
+  test('-o com.docker.network.bridge.enable_icc=false: containers of the network cannot reach each other, names still resolve', () => {
+    ok(d.docker(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'nt-noicc']), 'create');
+    track('nt-noicc');
+    ok(d.docker(['run', '-d', '--name', 'nt-ni1', '--network', 'nt-noicc', 'busybox', ...HTTPD('hello-noicc')]), 'run');
+    const r = d.docker(['run', '--rm', '--network', 'nt-noicc', 'busybox', 'sh', '-c', 'nslookup nt-ni1 >/dev/null && echo DNS-OK; ping -c1 -W1 nt-ni1 >/dev/null && echo PING-OK; wget -T 2 -qO- http://nt-ni1/ && echo HTTP-OK; echo done']);
+    assert.equal(r.stdout, 'DNS-OK\ndone\n', r.stderr);
+    ok(d.docker(['rm', '-f', 'nt-ni1']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-noicc']), 'network rm');
   });
 
   test('network ls filters, rm of predefined networks, prune', () => {
@@ -309,6 +304,116 @@ describe('networks', { skip }, () => {
     }
     const p = ok(d.docker(['network', 'prune', '-f', '--filter', 'label=nt=prune']), 'prune');
     assert.equal(p, 'Deleted Networks:\nnt-unused\n\n');
+  });
+
+  test('IPv6: a dual-stack network; ping6 by address and by name, inspect fields, AAAA, /etc/hosts, --ip6; ip6tables rules go with the network', () => {
+    // ULA prefixes of this daemon only (the host's own fd00::/64 is routed on its eth0)
+    const prefix = `fd00:b5e7:${tag.slice(0, 4)}`;
+    ok(d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, 'nt-v6']), 'create');
+    track('nt-v6');
+    const bridge = `br-${netId('nt-v6').slice(0, 12)}`;
+    const net6 = JSON.parse(ok(d.docker(['network', 'inspect', 'nt-v6']), 'inspect'))[0];
+    assert.equal(net6.EnableIPv6, true);
+    const subnets = net6.IPAM.Config.map((c: { Subnet: string }) => c.Subnet);
+    assert.equal(subnets.length, 2, JSON.stringify(net6.IPAM.Config));
+    assert.match(subnets[0], /^\d+\.\d+\.\d+\.0\/24$/, 'an IPv4 subnet is chosen too');
+    assert.deepEqual(net6.IPAM.Config[1], { Subnet: `${prefix}::/64`, Gateway: `${prefix}::1` });
+    const id = ok(d.docker(['run', '-d', '--name', 'nt-v6a', '--network', 'nt-v6', 'busybox', 'sleep', '300']), 'run').trim();
+    const ep = JSON.parse(ok(d.docker(['inspect', '-f', '{{json (index .NetworkSettings.Networks "nt-v6")}}', 'nt-v6a']), 'inspect'));
+    assert.equal(ep.GlobalIPv6Address, `${prefix}::2`);
+    assert.equal(ep.GlobalIPv6PrefixLen, 64);
+    assert.equal(ep.IPv6Gateway, `${prefix}::1`);
+    assert.equal(JSON.parse(ok(d.berth(['network', 'inspect', 'nt-v6']), 'inspect')).at(0).Containers[id].IPv6Address, `${prefix}::2/64`);
+    // the second one asks for its address (--ip6, through berth's CLI)
+    const out = ok(
+      d.berth(['run', '--rm', '--name', 'nt-v6b', '--network', 'nt-v6', '--ip6', `${prefix}::99`, 'busybox', 'sh', '-c', `ip -6 -o addr show eth0 scope global; ping -6 -c1 -W2 ${prefix}::2 >/dev/null && echo ADDR-OK; ping -6 -c1 -W2 nt-v6a >/dev/null && echo NAME-OK; nslookup -type=AAAA nt-v6a; cat /etc/hosts`]),
+      'client',
+    );
+    assert.match(out, new RegExp(`inet6 ${prefix}::99/64`));
+    assert.match(out, /^ADDR-OK$/m);
+    assert.match(out, /^NAME-OK$/m);
+    assert.match(out, new RegExp(`^Address: ${prefix}::2$`, 'm'));
+    assert.match(out, new RegExp(`^${prefix}::99\\t[0-9a-f]{12}$`, 'm'), 'its own IPv6 address in /etc/hosts');
+    // and nt-v6a reaches the client back by name (docker CLI), over IPv6
+    ok(d.docker(['run', '-d', '--name', 'nt-v6c', '--network', 'nt-v6', 'busybox', 'sleep', '300']), 'run c');
+    ok(d.docker(['run', '--rm', '--network', 'container:nt-v6a', 'busybox', 'ping', '-6', '-c1', '-W2', 'nt-v6c']), 'ping6 back by name');
+    // another IPv6 network can reach neither address
+    ok(d.berth(['network', 'create', '--ipv6', '--subnet', `${prefix}:1::/64`, '--gateway', `${prefix}:1::fe`, 'nt-v6other']), 'create other');
+    track('nt-v6other');
+    assert.equal(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 1).Gateway}}', 'nt-v6other']).stdout.trim(), `${prefix}:1::fe`);
+    const r = d.docker(['run', '--rm', '--network', 'nt-v6other', 'busybox', 'sh', '-c', `ping -6 -c1 -W1 ${prefix}::2 >/dev/null && echo PING-OK; echo done`]);
+    assert.equal(r.stdout, 'done\n', r.stderr);
+    const rules6 = (): string[] => sh('ip6tables-save', []).split('\n').filter((l) => l.includes(bridge));
+    assert.ok(rules6().some((l) => /-j DROP/.test(l)), 'isolation rules in ip6tables');
+    assert.ok(sh('ip6tables-save', ['-t', 'nat']).includes(`-s ${prefix}::/64 ! -o ${bridge} -j MASQUERADE`));
+    ok(d.docker(['rm', '-f', 'nt-v6a', 'nt-v6c']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-v6', 'nt-v6other']), 'network rm');
+    assert.deepEqual(rules6(), [], 'no ip6tables rule names the removed bridge');
+    assert.doesNotMatch(sh('ip6tables-save', ['-t', 'nat']), new RegExp(prefix));
+    // an IPv6 subnet needs --ipv6
+    const bad = d.docker(['network', 'create', '--subnet', `${prefix}:2::/64`, 'nt-v6bad']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /IPv6 subnet provided without --ipv6/);
+  });
+
+  test("connect adds the container's new address to its own /etc/hosts, disconnect takes it away (docker CLI)", async () => {
+    // the container watches its own /etc/hosts for a line with the nt-b address and reports
+    ok(d.docker(['network', 'create', '--subnet', '10.213.249.0/24', '--ip-range', '10.213.249.128/25', 'nt-hosts']), 'create');
+    track('nt-hosts');
+    const watch = "until grep -q '^10\\.213\\.249\\.' /etc/hosts; do sleep 0.1; done; echo CONNECTED; grep '^10\\.213\\.249\\.' /etc/hosts; while grep -q '^10\\.213\\.249\\.' /etc/hosts; do sleep 0.1; done; echo DISCONNECTED; exec sleep 300";
+    ok(d.docker(['run', '-d', '--name', 'nt-hw', '--hostname', 'hw', '--network', 'nt-a', 'busybox', 'sh', '-c', watch]), 'run');
+    const ipA = ipOf('nt-hw', 'nt-a');
+    ok(d.docker(['network', 'connect', 'nt-hosts', 'nt-hw']), 'connect');
+    const ipH = ipOf('nt-hw', 'nt-hosts');
+    assert.ok(Number(ipH.split('.')[3]) >= 128, `${ipH} is in --ip-range 10.213.249.128/25`);
+    const logs = (): string => d.docker(['logs', 'nt-hw']).stdout;
+    await waitFor(() => logs().includes('CONNECTED'), 10_000, 'the container to see its new address in /etc/hosts');
+    assert.match(logs(), new RegExp(`^${ipH.replace(/\./g, '\\.')}\\thw$`, 'm'));
+    ok(d.docker(['network', 'disconnect', 'nt-hosts', 'nt-hw']), 'disconnect');
+    await waitFor(() => logs().includes('DISCONNECTED'), 10_000, 'the line to go from /etc/hosts');
+    const hosts = fs.readFileSync(d.docker(['inspect', '-f', '{{.HostsPath}}', 'nt-hw']).stdout.trim(), 'utf8');
+    assert.match(hosts, new RegExp(`^${ipA.replace(/\./g, '\\.')}\\thw$`, 'm'), 'the first network\'s line stays');
+    assert.doesNotMatch(hosts, /10\.213\.249\./);
+    ok(d.docker(['rm', '-f', 'nt-hw']), 'rm');
+    ok(d.docker(['network', 'rm', 'nt-hosts']), 'network rm');
+  });
+
+  test('--dns-search, --dns-option and --add-host host-gateway through the docker CLI on the default bridge', () => {
+    const out = ok(d.docker(['run', '--rm', '--dns-search', 'ex.test', '--dns-option', 'ndots:2', '--add-host', 'gw.test:host-gateway', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts']), 'run');
+    assert.match(out, /^search ex\.test$/m);
+    assert.match(out, /^nameserver 127\.0\.0\.1$/m);
+    assert.match(out, /^options ndots:2$/m);
+    const gw = d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bridge']).stdout.trim();
+    assert.match(out, new RegExp(`^${gw.replace(/\./g, '\\.')}\\tgw\\.test$`, 'm'));
+  });
+
+  test('--link NAME:ALIAS: on the default bridge a hosts entry, environment, reachable by the alias; on a user network an alias for the linking container only', () => {
+    ok(d.docker(['run', '-d', '--name', 'nt-db', '--hostname', 'dbhost', '--dns', '127.0.0.1', '--expose', '5432', '-e', 'SECRET=s3', 'busybox', 'sleep', '300']), 'run db');
+    const ip = ipOf('nt-db', 'bridge');
+    const out = ok(d.docker(['run', '--rm', '--name', 'nt-web2', '--dns', '127.0.0.1', '--link', 'nt-db:my-db', 'busybox', 'sh', '-c', 'env | sort; cat /etc/hosts; ping -c1 -W2 my-db >/dev/null && echo PING-OK']), 'run linked');
+    assert.match(out, /^MY_DB_NAME=\/nt-web2\/my-db$/m);
+    assert.match(out, new RegExp(`^MY_DB_PORT=tcp://${ip.replace(/\./g, '\\.')}:5432$`, 'm'));
+    assert.match(out, new RegExp(`^MY_DB_PORT_5432_TCP_ADDR=${ip.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(out, /^MY_DB_ENV_SECRET=s3$/m);
+    assert.match(out, new RegExp(`^${ip.replace(/\./g, '\\.')}\\tmy-db dbhost nt-db$`, 'm'));
+    assert.match(out, /^PING-OK$/m);
+    assert.match(ok(d.berth(['run', '--rm', '--dns', '127.0.0.1', '--link', 'nt-db', 'busybox', 'sh', '-c', 'echo $NT_DB_ENV_SECRET; ping -c1 -W2 nt-db >/dev/null && echo PING-OK']), 'berth --link'), /^s3\nPING-OK\n$/);
+    // (--pull never: the CLI answers a 404 from create by pulling the image)
+    const r = d.docker(['run', '--rm', '--pull', 'never', '--dns', '127.0.0.1', '--link', 'nt-nosuch:x', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /nt-nosuch/);
+    // on a user network a link is a name only the linking container resolves
+    const viaLink = d.docker(['run', '--rm', '--network', 'nt-a', '--link', 'nt-web:nt-weblink', 'busybox', 'sh', '-c', `${FETCH('http://nt-weblink/')}; nslookup nt-weblink >/dev/null 2>&1 && echo NSLOOKUP-OK; true`]);
+    assert.equal(viaLink.stdout, 'hello-nt\nNSLOOKUP-OK\n', viaLink.stderr);
+    const noLink = d.docker(['run', '--rm', '--network', 'nt-a', 'busybox', 'sh', '-c', 'nslookup nt-weblink >/dev/null 2>&1 && echo RESOLVED; echo done']);
+    assert.equal(noLink.stdout, 'done\n', noLink.stderr);
+    // a link to a container that does not run refuses the start
+    ok(d.docker(['create', '--name', 'nt-l2', '--dns', '127.0.0.1', '--link', 'nt-db:x', 'busybox', 'true']), 'create');
+    ok(d.docker(['kill', 'nt-db']), 'kill');
+    const st = d.docker(['start', 'nt-l2']);
+    assert.notEqual(st.code, 0);
+    assert.match(st.stderr, /Cannot link to a non running container: \/nt-db AS \/nt-l2\/x/);
+    ok(d.docker(['rm', '-f', 'nt-db', 'nt-l2']), 'rm');
   });
 
   test('after kill -9 of berthd: still reachable, names still resolve; rm leaves nothing', async () => {
@@ -337,5 +442,38 @@ describe('networks', { skip }, () => {
     assert.deepEqual(fs.readdirSync(netnsDir), []);
     for (const n of ['nt-a', 'nt-b', 'nt-fixed']) ok(d.docker(['network', 'rm', n]), `network rm ${n}`);
     await assert.rejects(get(port));
+  });
+});
+
+describe('IPv6 on the default bridge (daemon --ipv6 --fixed-cidr-v6), --host-gateway-ip', { skip }, () => {
+  const prefix = `fd00:b5e7:${crypto.randomInt(0x1000, 0x10000).toString(16)}:6`; // (no leading zero: addresses print without them)
+  const d = new TestDaemon('networks6', ['--ipv6', '--fixed-cidr-v6', `${prefix}::/64`, '--host-gateway-ip', '192.0.2.10']);
+  let initial: HostSnapshot;
+
+  before(async () => {
+    initial = hostSnapshot();
+    await d.start();
+    d.importBusybox();
+  });
+
+  after(async () => {
+    assert.deepEqual(await d.cleanup(), [], 'the daemon left things behind');
+    assert.deepEqual(addedSince(initial, hostSnapshot(), [daemonTag(d.dataRoot), d.dir, prefix]), [], 'links, namespaces, rules or mounts left behind');
+  });
+
+  test('containers on the default bridge get IPv6 addresses and reach each other over IPv6; the subnet survives a restart', async () => {
+    const cfg = (): unknown => JSON.parse(ok(d.docker(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'bridge']), 'inspect'));
+    assert.deepEqual((cfg() as unknown[])[1], { Subnet: `${prefix}::/64`, Gateway: `${prefix}::1` });
+    assert.equal(d.docker(['network', 'inspect', '-f', '{{.EnableIPv6}}', 'bridge']).stdout.trim(), 'true');
+    ok(d.docker(['run', '-d', '--name', 'b6', '--dns', '127.0.0.1', 'busybox', 'sleep', '300']), 'run');
+    const v6 = d.docker(['inspect', '-f', '{{.NetworkSettings.GlobalIPv6Address}} {{.NetworkSettings.GlobalIPv6PrefixLen}} {{.NetworkSettings.IPv6Gateway}}', 'b6']).stdout.trim();
+    assert.equal(v6, `${prefix}::2 64 ${prefix}::1`);
+    assert.match(ok(d.berth(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `ping -6 -c1 -W2 ${prefix}::2 >/dev/null && echo OK`]), 'ping6'), /^OK$/m);
+    // (and this daemon has --host-gateway-ip)
+    assert.match(ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', '--add-host', 'gw.test:host-gateway', 'busybox', 'cat', '/etc/hosts']), 'hosts'), /^192\.0\.2\.10\tgw\.test$/m);
+    ok(d.docker(['rm', '-f', 'b6']), 'rm');
+    await d.stop();
+    await d.start();
+    assert.deepEqual((cfg() as unknown[])[1], { Subnet: `${prefix}::/64`, Gateway: `${prefix}::1` });
   });
 });

@@ -7,13 +7,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestDaemon, busyboxRootfsTar, integrationSkipReason, type RunResult } from '../helpers/daemon';
+import { addedSince, daemonTag, hostSnapshot, type HostSnapshot } from '../helpers/host-snapshot';
 
 const skip = integrationSkipReason();
 
 describe('volumes and mounts', { skip }, () => {
   const d = new TestDaemon('volumes');
   let hostDir = '';
+  let initial: HostSnapshot;
   before(async () => {
+    initial = hostSnapshot();
     await d.start();
     d.importBusybox();
     hostDir = path.join(d.dir, 'host');
@@ -21,6 +24,7 @@ describe('volumes and mounts', { skip }, () => {
   });
   after(async () => {
     assert.deepEqual(await d.cleanup(), [], 'the daemon left mounts or processes behind');
+    assert.deepEqual(addedSince(initial, hostSnapshot(), [daemonTag(d.dataRoot), d.dir]), [], 'links, namespaces, rules or mounts left behind');
   });
 
   const ok = (r: RunResult, what = ''): string => {

@@ -29,6 +29,8 @@ export const NETWORK_FLAGS: FlagSpec[] = [
   { name: 'domainname', type: 'string', description: 'Container NIS domain name' },
   { name: 'expose', type: 'list', description: 'Expose a port or a range of ports', validate: check((v) => exposeOptions([v])) },
   { name: 'ip', type: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'ip6', type: 'string', description: 'IPv6 address (e.g., 2001:db8::33)' },
+  { name: 'link', type: 'list', description: 'Add link to another container' },
   { name: 'mac-address', type: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'network-alias', type: 'list', description: 'Add network-scoped alias for the container' },
   { name: 'publish', short: 'p', type: 'list', description: "Publish a container's port(s) to the host", validate: check((v) => publishOptions([v])) },
@@ -48,13 +50,15 @@ export function applyNetworkOptions(f: ParsedFlags, body: ContainerCreateBody, n
   if (f.list('dns-option').length) hc.DnsOptions = f.list('dns-option');
   if (f.list('dns-search').length) hc.DnsSearch = f.list('dns-search');
   if (f.list('add-host').length) hc.ExtraHosts = f.list('add-host');
+  if (f.list('link').length) hc.Links = f.list('link');
   if (f.string('domainname')) b.Domainname = f.string('domainname');
   if (f.string('mac-address')) b.MacAddress = f.string('mac-address');
   const ip = f.string('ip');
+  const ip6 = f.string('ip6');
   const aliases = f.list('network-alias');
-  if (ip || aliases.length) {
+  if (ip || ip6 || aliases.length) {
     const ep: Record<string, unknown> = {};
-    if (ip) ep.IPAMConfig = { IPv4Address: ip };
+    if (ip || ip6) ep.IPAMConfig = { ...(ip ? { IPv4Address: ip } : {}), ...(ip6 ? { IPv6Address: ip6 } : {}) };
     if (aliases.length) ep.Aliases = aliases;
     b.NetworkingConfig = { EndpointsConfig: { [network]: ep } };
   }

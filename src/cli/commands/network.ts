@@ -11,6 +11,8 @@ import { FILTER_FLAG, filtersJson } from './filters';
 import { convertKVStringsToMap } from './container-opts';
 import { inspectAll } from './inspect';
 import { naturalLess } from './volume';
+import { contains, parseCidr, parseIp } from '../../network/ipv4';
+import { contains6, parseCidr6, parseIp6 } from '../../network/ipv6';
 
 interface NetworkJson {
   Name: string;
@@ -103,10 +105,13 @@ export function ipamConfig(subnets: readonly string[], ranges: readonly string[]
   if (subnets.length === 0 && (ranges.length || gateways.length)) throw new StatusError(1, 'every ip-range or gateway must have a corresponding subnet');
   const cfg = subnets.map((s) => ({ Subnet: s }) as Record<string, string>);
   const inSubnet = (ip: string, subnet: string): boolean => {
-    const [base, bits] = subnet.split('/');
-    const toN = (a: string): number => a.split('.').reduce((n, x) => n * 256 + Number(x), 0);
-    const m = Number(bits) === 0 ? 0 : 2 ** 32 - 2 ** (32 - Number(bits));
-    return ((toN(ip.split('/')[0]) & m) >>> 0) === ((toN(base) & m) >>> 0);
+    const addr = ip.split('/')[0];
+    const v4 = parseCidr(subnet);
+    const n4 = parseIp(addr);
+    if (v4 && n4 !== undefined) return contains(v4, n4);
+    const v6 = parseCidr6(subnet);
+    const n6 = parseIp6(addr);
+    return !!v6 && n6 !== undefined && contains6(v6, n6);
   };
   for (const [list, key] of [
     [ranges, 'IPRange'],
