@@ -94,12 +94,38 @@ export function commonHeaders(): Record<string, string> {
   };
 }
 
+/** What a client may still send after an early reply before it is cut off. */
+const LINGER_BYTES = 1 << 20;
+const LINGER_MS = 2000;
+
+/**
+ * A reply goes out before the request body was read (an error, or a handler that ignores
+ * bodies). Closing at once would make the client's next write fail (EPIPE, or a TCP reset that
+ * can destroy the reply in flight) before it reads our answer; so the rest of the body is read
+ * and discarded, as Go's server does, up to a megabyte or two seconds, then the connection is
+ * dropped: a client cannot make the daemon read gigabytes or wait forever.
+ */
+function lingerOnBody(req: http.IncomingMessage): void {
+  let n = 0;
+  const drop = (): void => {
+    clearTimeout(timer);
+    req.socket.destroy();
+  };
+  const timer = setTimeout(drop, LINGER_MS);
+  timer.unref();
+  req.on('data', (c: Buffer) => {
+    n += c.length;
+    if (n > LINGER_BYTES) drop();
+  });
+  req.on('end', () => clearTimeout(timer));
+  req.on('error', () => undefined);
+  req.resume();
+}
+
 /** Sends a JSON body (or an empty 204/304). */
 export function sendJson(ctx: Ctx, status: number, body?: unknown): void {
   const res = ctx.res;
-  // A reply before the body was read (an error, or a handler that ignores bodies): close the
-  // connection instead of reading and discarding what may be gigabytes, or waiting forever.
-  if (res && !res.headersSent && !ctx.req.complete) res.setHeader('Connection', 'close');
+  if (res && !res.headersSent && !ctx.req.complete) lingerOnBody(ctx.req);
   if (!res) {
     const sock = ctx.upgrade!.socket;
     const payload = body === undefined ? '' : JSON.stringify(body) + '\n';
