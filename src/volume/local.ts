@@ -167,6 +167,8 @@ export class VolumeService extends EventEmitter {
     const existing = this.row(name);
     if (existing) return existing;
     if (name.length === 1) throw fail(invalidArgument('volume name is too short, names should be at least two alphanumeric characters'));
+    // The name is a directory name: beyond NAME_MAX the filesystem would refuse it (ENAMETOOLONG).
+    if (name.length > 255) throw fail(invalidArgument('volume name is too long: at most 255 characters'));
     if (!VALID_VOLUME_NAME.test(name)) {
       throw fail(
         invalidArgument(

@@ -181,3 +181,33 @@ export function rawRequest(socket: string, head: string, body: Buffer | undefine
     });
   });
 }
+
+/**
+ * The property names of a swagger definition (its own and those of inline allOf parts), read
+ * from the YAML by indentation: enough for the fuzzer to aim mutations at fields that exist.
+ */
+export function swaggerProperties(file: string, definition: string): string[] {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l === `  ${definition}:`);
+  if (start < 0) return [];
+  let end = start + 1;
+  while (end < lines.length && !/^ {0,2}\S/.test(lines[end])) end++;
+  const block = lines.slice(start + 1, end);
+  const indent = (l: string): number => l.length - l.trimStart().length;
+  const propLines = block.filter((l) => /^\s+properties:\s*$/.test(l));
+  if (!propLines.length) return [];
+  const min = Math.min(...propLines.map(indent));
+  const out: string[] = [];
+  let collecting = false;
+  for (const l of block) {
+    if (!l.trim()) continue;
+    const n = indent(l);
+    if (n === min && /^\s+properties:\s*$/.test(l)) collecting = true;
+    else if (n <= min) collecting = false;
+    else if (collecting && n === min + 2) {
+      const m = /^\s+([A-Za-z][A-Za-z0-9]*):/.exec(l);
+      if (m) out.push(m[1]);
+    }
+  }
+  return out;
+}

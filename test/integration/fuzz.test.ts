@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TestDaemon, integrationSkipReason, ROOT } from '../helpers/daemon';
-import { Rng, routerRoutes, swaggerRoutes, fillTemplate, rawRequest, type RouteTemplate, type RawReply } from '../helpers/fuzz';
+import { Rng, routerRoutes, swaggerRoutes, swaggerProperties, fillTemplate, rawRequest, type RouteTemplate, type RawReply } from '../helpers/fuzz';
 
 const skip = integrationSkipReason();
 const SWAGGER = '/work/shared/reference/engine-api-swagger.yaml';
@@ -97,9 +97,58 @@ interface Spec {
   route: string;
 }
 
+/** Fields of the bodies that have a schema (from the swagger, where it names them), by route. */
+interface BodyShape {
+  base: () => Record<string, unknown>;
+  /** Paths (dot-separated) a mutation may replace. */
+  fields: string[];
+}
+
+function bodyShapes(r: Rng): Record<string, BodyShape> {
+  const props = (def: string): string[] => (fs.existsSync(SWAGGER) ? swaggerProperties(SWAGGER, def) : []);
+  const config = props('ContainerConfig');
+  const host = [...props('HostConfig'), ...props('Resources')].map((f) => `HostConfig.${f}`);
+  const endpoint = props('EndpointSettings');
+  const nested = ['HostConfig.RestartPolicy.Name', 'HostConfig.RestartPolicy.MaximumRetryCount', 'HostConfig.LogConfig.Type', 'HostConfig.LogConfig.Config', 'HostConfig.PortBindings.80/tcp', 'HostConfig.Mounts', 'Healthcheck.Test', 'Healthcheck.Interval', 'HostConfig.Ulimits', 'HostConfig.Devices', 'ExposedPorts.80/tcp', 'Volumes./data'];
+  return {
+    '/containers/create': {
+      base: () => ({ Image: 'fz-img', Cmd: ['true'], HostConfig: { NetworkMode: 'none' }, NetworkingConfig: { EndpointsConfig: {} } }),
+      fields: [...config, ...host, ...nested, ...endpoint.map((f) => `NetworkingConfig.EndpointsConfig.none.${f}`), 'NetworkingConfig.EndpointsConfig', 'HostConfig', 'NetworkingConfig'],
+    },
+    '/networks/create': {
+      base: () => ({ Name: `fzn-${r.int(1e6)}`, Internal: true }),
+      fields: ['Name', 'Driver', 'Internal', 'Attachable', 'Ingress', 'EnableIPv6', 'CheckDuplicate', 'Scope', 'ConfigOnly', 'ConfigFrom', 'IPAM', 'IPAM.Driver', 'IPAM.Config', 'IPAM.Options', 'Options', 'Labels'],
+    },
+    '/networks/\u0000/connect': { base: () => ({ Container: 'nosuch' }), fields: ['Container', 'EndpointConfig', ...endpoint.map((f) => `EndpointConfig.${f}`)] },
+    '/networks/\u0000/disconnect': { base: () => ({ Container: 'nosuch' }), fields: ['Container', 'Force'] },
+    '/volumes/create': { base: () => ({ Name: `fzv-${r.int(1e6)}` }), fields: ['Name', 'Driver', 'DriverOpts', 'Labels', 'DriverOpts.type', 'DriverOpts.device', 'DriverOpts.o', 'ClusterVolumeSpec'] },
+    '/auth': { base: () => ({ username: 'u', password: 'p', serveraddress: '127.0.0.1:1' }), fields: [...props('AuthConfig'), 'auth', 'email', 'identitytoken'] },
+  };
+}
+
+/** A valid body with one to three fields replaced by random values: wrong types, huge numbers, bad names. */
+function structuredBody(r: Rng, shape: BodyShape): Record<string, unknown> {
+  const body = shape.base();
+  for (let n = 1 + r.int(3); n > 0; n--) {
+    const parts = r.pick(shape.fields).split('.');
+    let o = body;
+    for (const k of parts.slice(0, -1)) {
+      if (!o[k] || typeof o[k] !== 'object' || Array.isArray(o[k])) o[k] = {};
+      o = o[k] as Record<string, unknown>;
+    }
+    o[parts[parts.length - 1]] = randomValue(r);
+  }
+  return body;
+}
+
+let SHAPES: Record<string, BodyShape> | undefined;
+
 function randomBody(r: Rng, route: RouteTemplate): Pick<Spec, 'body' | 'length' | 'halfClose'> {
   const kind = r.int(20);
   if (kind < 3) return {};
+  SHAPES ??= bodyShapes(r);
+  const shape = SHAPES[route.template];
+  if (shape && kind >= 12) return { body: Buffer.from(JSON.stringify(structuredBody(r, shape))) };
   if (kind < 7) {
     const bad = r.pick(['{', '{"Image": "fz-img",', '[1,2]', '"str"', '123', 'null', 'true', '{"a":}', '{"a" 1}', '{"Image":"fz-img"}}', '\u0000', '[' .repeat(5000), '{"a":'.repeat(3000)]);
     return { body: Buffer.from(bad) };
@@ -213,7 +262,10 @@ describe('Engine API fuzzing and request limits', { skip }, () => {
     const served = new Set(fromRouter.map((x) => `${x.method} ${x.template}`));
     const unserved = fromSwagger.filter((x) => !served.has(`${x.method} ${x.template}`));
     process.stdout.write(`# ${fromRouter.length} router routes, ${fromSwagger.length} swagger routes (${unserved.length} not served: fuzzed for clean 404s)\n`);
-    const routes = [...fromRouter, ...fromRouter, ...unserved];
+    // Routes with a JSON body schema get more of the traffic: that is where handlers dig deepest.
+    SHAPES = bodyShapes(r);
+    const shaped = fromRouter.filter((x) => x.method === 'POST' && SHAPES![x.template]);
+    const routes = [...fromRouter, ...fromRouter, ...unserved, ...Array.from({ length: 8 }, () => shaped).flat()];
 
     const before = await snapshot();
     const failures: string[] = [];

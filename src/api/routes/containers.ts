@@ -5,6 +5,7 @@ import { invalidArgument, notFound, conflict } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
 import type { ContainerRecord } from '../../daemon/containers';
 import { frame } from '../stream';
+import { validateBody, CONTAINER_CREATE } from '../validate';
 import type { LogEntry } from '../../logs/k8sfile';
 import { containerStatus } from '../../util/units';
 import { matchLabel } from '../../image/service';
@@ -216,6 +217,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/containers\/create$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, CONTAINER_CREATE);
     if (typeof body.Image !== 'string' || !body.Image) throw invalidArgument('Config cannot be empty in order to create a container');
     const image = d.store.resolve(body.Image);
     const name = ctx.query.get('name') ?? undefined;

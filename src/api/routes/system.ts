@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Router } from '../server';
 import { API_VERSION, MIN_API_VERSION, commonHeaders, sendJson, readJsonObject } from '../server';
 import type { Daemon } from '../../daemon/daemon';
+import { validateBody, AUTH_CONFIG } from '../validate';
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -37,6 +38,7 @@ export function systemRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/auth$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, AUTH_CONFIG);
     sendJson(ctx, 200, await d.distribution.login(body));
   });
 
