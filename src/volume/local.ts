@@ -23,6 +23,7 @@ import { matchLabel } from '../image/service';
 import { MS, PROPAGATION_TYPES, parseMountOptions } from './mountopts';
 import { isMountPoint } from './mountinfo';
 import { directorySize } from '../util/dirsize';
+import { linearRegExp } from '../util/regex';
 
 /** Docker marks volumes created without a name (API ≥ 1.42 prunes only these by default). */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -238,7 +239,7 @@ export class VolumeService extends EventEmitter {
     }
     const names = filters.name?.map((n) => {
       try {
-        return new RegExp(n);
+        return linearRegExp(n);
       } catch {
         throw invalidArgument(`invalid filter 'name=${n}'`);
       }

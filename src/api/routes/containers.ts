@@ -6,6 +6,7 @@ import type { Daemon } from '../../daemon/daemon';
 import type { ContainerRecord } from '../../daemon/containers';
 import { frame } from '../stream';
 import { validateBody, CONTAINER_CREATE } from '../validate';
+import { linearRegExp } from '../../util/regex';
 import type { LogEntry } from '../../logs/k8sfile';
 import { containerStatus } from '../../util/units';
 import { matchLabel } from '../../image/service';
@@ -176,7 +177,7 @@ function matches(d: Daemon, c: ContainerRecord, f: Record<string, string[]>, all
 
 function safeRegex(s: string): RegExp {
   try {
-    return new RegExp(s);
+    return linearRegExp(s);
   } catch {
     return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   }
