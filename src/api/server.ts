@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BerthError, invalidArgument, notFound } from '../core/errors';
 import { errorMessage, httpStatus, HttpError } from './errors';
@@ -32,8 +33,9 @@ export function bodyIdleTimeoutMs(): number {
 
 export interface Ctx {
   req: http.IncomingMessage;
-  /** Absent for hijacked (upgraded) requests. */
+  /** Also present on an upgrade request, for handlers that answer it with an ordinary response. */
   res?: http.ServerResponse;
+  /** The raw socket of a request with `Upgrade:` (attach hijacks it). */
   upgrade?: { socket: Duplex; head: Buffer };
   params: string[];
   query: URLSearchParams;
@@ -287,7 +289,17 @@ export class ApiServer {
     // servers allow half-open sockets already).
     const server: http.Server = tls ? https.createServer({ ...opts, allowHalfOpen: true, ...tls }, onRequest) : http.createServer(opts, onRequest);
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.dispatch(req, undefined, { socket, head });
+      // Any request may carry `Upgrade:`; only hijacking handlers (attach) take the raw socket.
+      // The others answer through an ordinary response on it, which closes the connection.
+      const res = new http.ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.on('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      socket.on('error', () => undefined);
+      void this.dispatch(req, res, { socket, head });
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if ((socket as { writable?: boolean }).writable) socket.end(clientErrorReply(err));

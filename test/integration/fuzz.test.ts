@@ -93,6 +93,8 @@ interface Spec {
   /** Content-Length to announce (a lie for truncated bodies). */
   length?: number;
   halfClose?: boolean;
+  /** Sent with `Connection: Upgrade` / `Upgrade: tcp`, as the docker CLI's attach and exec are. */
+  upgrade?: boolean;
   raw?: Buffer;
   route: string;
 }
@@ -180,7 +182,7 @@ function randomSpec(r: Rng, routes: RouteTemplate[]): Spec {
   // A pull must never find a valid reference to fetch.
   if (route.template.endsWith('/images/create')) q.push(`fromImage=${r.pick(['..%2Fx', 'x%2FUPPER', '%00', 'a%3A%3Ab', '-x'])}`);
   const p = `${prefix}${fillTemplate(route.template, name)}${q.length ? '?' + q.join('&') : ''}`;
-  return { method, path: p, route: `${route.method} ${route.template.replace(/\u0000/g, '{}')}`, ...(readOnly && r.chance(0.7) ? {} : randomBody(r, route)) };
+  return { method, path: p, route: `${route.method} ${route.template.replace(/\u0000/g, '{}')}`, upgrade: r.chance(0.06), ...(readOnly && r.chance(0.7) ? {} : randomBody(r, route)) };
 }
 
 /** Whether a reply is an acceptable answer to malformed input; a reason if not. */
@@ -205,7 +207,7 @@ function judge(s: Spec, rep: RawReply): string | undefined {
 function send(socket: string, s: Spec): Promise<RawReply> {
   if (s.raw) return rawRequest(socket, '', s.raw, { timeoutMs: 30_000, halfClose: true });
   const len = s.length ?? s.body?.length ?? 0;
-  const head = `${s.method} ${s.path} HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-fuzz\r\n${s.body ? `Content-Type: application/json\r\nContent-Length: ${len}\r\n` : ''}Connection: close\r\n\r\n`;
+  const head = `${s.method} ${s.path} HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-fuzz\r\n${s.body ? `Content-Type: application/json\r\nContent-Length: ${len}\r\n` : ''}${s.upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp' : 'Connection: close'}\r\n\r\n`;
   return rawRequest(socket, head, s.body, { timeoutMs: 30_000, halfClose: s.halfClose, isHead: s.method === 'HEAD' });
 }
 
