@@ -25,7 +25,7 @@ export function parseListenHost(h: string, useTls: boolean): Listener {
     const p = h.startsWith('unix://') ? h.slice('unix://'.length) : h;
     return { kind: 'unix', path: p || DEFAULT_UNIX, host: h };
   }
-  const m = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]*)(?::(\d{1,5}))?\/?$/.exec(h);
+  const m = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*)(?::(\d{1,5}))?\/?$/.exec(h);
   if (!m) throw new Error(`invalid host ${JSON.stringify(h)}: use unix:///path or tcp://ADDRESS:PORT`);
   const port = m[2] === undefined ? (useTls ? 2376 : 2375) : Number(m[2]);
   if (port > 65535) throw new Error(`invalid host ${JSON.stringify(h)}: port ${port} is out of range`);
