@@ -9,7 +9,6 @@
  * LIBARCHIVE.xattr.*), GNU long names/links and base-256 numbers; sparse files are refused.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import fs, { constants as FS, promises as fsp } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
@@ -726,11 +725,31 @@ function encodeHeader(h: TarHeader): Buffer[] {
  * Writes a tar stream to `out` with backpressure: POSIX ustar headers, PAX records (binary-exact)
  * where ustar cannot hold a field, xattrs as SCHILY.xattr.* PAX records.
  */
+/**
+ * Waits for 'drain'; a reader that goes away instead (a client that disconnects from `docker
+ * save`) ends the wait with an error, or the writer, its open files and temporary directories
+ * would wait forever.
+ */
+function drained(out: NodeJS.EventEmitter): Promise<void> {
+  // It may have gone before we started waiting ('close' already emitted).
+  if ((out as { destroyed?: boolean }).destroyed) return Promise.reject(new Error('the reader of the archive went away'));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      out.off('drain', onDrain).off('close', onClose).off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('the reader of the archive went away'));
+    out.on('drain', onDrain).on('close', onClose).on('error', done);
+  });
+}
+
 export class TarWriter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   private async write(b: Buffer): Promise<void> {
-    if (b.length && !this.out.write(b)) await once(this.out as unknown as NodeJS.EventEmitter, 'drain');
+    if (b.length && !this.out.write(b)) await drained(this.out as unknown as NodeJS.EventEmitter);
   }
 
   /** An entry; `data` (regular files only) must be h.size bytes. */

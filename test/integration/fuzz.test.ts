@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { TestDaemon, integrationSkipReason, ROOT } from '../helpers/daemon';
+import { TestDaemon, integrationSkipReason, ROOT, waitFor } from '../helpers/daemon';
 import { Rng, routerRoutes, swaggerRoutes, swaggerProperties, fillTemplate, rawRequest, type RouteTemplate, type RawReply } from '../helpers/fuzz';
 
 const skip = integrationSkipReason();
@@ -211,6 +211,21 @@ function send(socket: string, s: Spec): Promise<RawReply> {
   return rawRequest(socket, head, s.body, { timeoutMs: 30_000, halfClose: s.halfClose, isHead: s.method === 'HEAD' });
 }
 
+/** Relative paths under `dir`, `depth` levels deep. */
+function tree(dir: string, depth: number, rel = ''): string[] {
+  if (depth === 0) return [];
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = path.join(rel, e.name);
+    return [p, ...(e.isDirectory() ? tree(dir, depth - 1, p) : [])];
+  });
+}
+
 describe('Engine API fuzzing and request limits', { skip }, () => {
   // Own network namespace with only lo: a fuzzed pull/push/login cannot reach anything outside.
   const d = new TestDaemon('fuzz', [], ['unshare', '--net', '--', 'env', `BERTH_API_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS}`, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"']);
@@ -270,6 +285,7 @@ describe('Engine API fuzzing and request limits', { skip }, () => {
     const routes = [...fromRouter, ...fromRouter, ...unserved, ...Array.from({ length: 8 }, () => shaped).flat()];
 
     const before = await snapshot();
+    const filesBefore = tree(d.dir, 3);
     const failures: string[] = [];
     const created: string[] = [];
     const statuses: Record<string, number> = {};
@@ -319,6 +335,12 @@ describe('Engine API fuzzing and request limits', { skip }, () => {
     // Remove what accepted creates made, so that cleanup() finds the daemon as the test set it up.
     for (const v of after.ids.volumes.filter((x) => !before.ids.volumes.includes(x))) await api('DELETE', `/volumes/${v}`);
     for (const n of after.ids.networks.filter((x) => !before.ids.networks.includes(x))) await api('DELETE', `/networks/${n}`);
+    // No name made a path outside its place: with the accepted objects gone, the daemon's
+    // directories hold what they held (three levels down: containers/<id>, volumes/<name>...).
+    // (Requests the fuzzer hung up on may still be cleaning up their temporary files.)
+    const appeared = (): string[] => tree(d.dir, 3).filter((f) => !filesBefore.includes(f));
+    await waitFor(() => appeared().length === 0, 20_000, 'temporary files to go').catch(() => undefined);
+    assert.deepEqual(appeared(), [], 'files appeared');
   });
 
   test('a JSON body over 10 MB is refused with 413; a streamed body over it is not capped', async () => {
