@@ -79,7 +79,7 @@ export async function routerRoutes(distRoot: string): Promise<RouteTemplate[]> {
   const router = new Router();
   // Registration only reads properties of the daemon (d.containers...) to close over them.
   const anything: unknown = new Proxy(function () {}, {
-    get: (_t, k) => (k === 'then' ? undefined : k === Symbol.toPrimitive ? () => '' : anything),
+    get: (_t, k) => (k === 'then' ? undefined : k === Symbol.toPrimitive ? () => '' : k === Symbol.iterator || k === Symbol.asyncIterator ? function* () {} : anything),
     apply: () => anything,
     construct: () => anything as object,
   });
