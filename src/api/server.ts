@@ -176,7 +176,9 @@ export function readBody(ctx: Ctx, limit = JSON_BODY_LIMIT): Promise<Buffer> {
   const req = ctx.req;
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
-  if (req.complete) return Promise.resolve(Buffer.alloc(0));
+  // Already read to the end (by someone else): nothing left. (`complete` is not enough: a body
+  // the parser has finished may still sit unread in the stream.)
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let len = 0;
