@@ -19,6 +19,7 @@ import {
   type Streams,
 } from './cli';
 import { clientVersion } from './pkg';
+import type { TlsOptions } from '../client/engine';
 
 type Loader = () => Promise<CommandSpec>;
 
@@ -346,19 +347,23 @@ function globalOptions(f: ParsedFlags, env: NodeJS.ProcessEnv): GlobalOptions {
     config: f.string('config') || undefined,
   };
   const verify = f.bool('tlsverify') || (!f.has('tlsverify') && !!env.DOCKER_TLS_VERIFY);
-  if (f.bool('tls') || verify) {
-    const certDir = env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker`;
-    opts.tls = {
-      ca: f.string('tlscacert') || (verify ? `${certDir}/ca.pem` : undefined),
-      cert: f.string('tlscert') || `${certDir}/cert.pem`,
-      key: f.string('tlskey') || `${certDir}/key.pem`,
-      verify,
-    };
-  }
+  if (f.bool('tls') || (!f.has('tls') && !!env.DOCKER_TLS) || verify) opts.tls = tlsOptions(f, env, verify);
   if (!['debug', 'info', 'warn', 'error', 'fatal', 'panic', 'trace'].includes(opts.logLevel)) {
     throw new StatusError(1, `Unable to parse logging level: ${opts.logLevel}`);
   }
   return opts;
+}
+
+/**
+ * The docker CLI's TLS files: flags, else $DOCKER_CERT_PATH (or ~/.docker)/{ca,cert,key}.pem; a
+ * default client certificate or key that does not exist is left out rather than an error.
+ */
+function tlsOptions(f: ParsedFlags, env: NodeJS.ProcessEnv, verify: boolean): TlsOptions {
+  const certDir = env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  const file = (flag: string, name: string): string | undefined => f.string(flag) || (fs.existsSync(`${certDir}/${name}`) ? `${certDir}/${name}` : undefined);
+  return { ca: verify ? f.string('tlscacert') || `${certDir}/ca.pem` : file('tlscacert', 'ca.pem'), cert: file('tlscert', 'cert.pem'), key: file('tlskey', 'key.pem'), verify };
 }
 
 function spec(loaded: CommandSpec): CommandSpec {

@@ -39,6 +39,14 @@ export interface DaemonConfig {
   init: boolean;
   /** --userns-remap user[:group] ('' = off). */
   usernsRemap: string;
+  /** TLS for tcp:// hosts: --tls (server certificate only), --tlsverify (clients must present a certificate the CA signed). */
+  tls: boolean;
+  tlsVerify: boolean;
+  tlsCaCert: string;
+  tlsCert: string;
+  tlsKey: string;
+  /** --insecure-tcp: allows a tcp:// host without client verification, on a loopback address only. */
+  insecureTcp: boolean;
 }
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -72,11 +80,17 @@ Options:
       --host-gateway-ip string    IP address that the special 'host-gateway' string in --add-host resolves to (default: the default bridge's gateway)
   -H, --host list                 Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --userns-remap string       User/Group setting for user namespaces (ranges from /etc/subuid and /etc/subgid)
+      --insecure-tcp              Allow a tcp:// host without --tlsverify, on a loopback address only
       --live-restore              Keep containers running when the daemon stops
   -l, --log-level string          Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
       --registry-mirror list      Preferred registry mirror for docker.io
   -p, --pidfile string            Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --shutdown-timeout int      Default shutdown timeout in seconds (default 15)
+      --tls                       Use TLS; implied by --tlsverify
+      --tlscacert string          Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string            Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string             Path to TLS key file (default "~/.docker/key.pem")
+      --tlsverify                 Use TLS and verify the remote
   -v, --version                   Print version information and quit
 `;
 
@@ -84,6 +98,20 @@ export class UsageError extends Error {}
 
 export function usage(): string {
   return USAGE;
+}
+
+/** dockerd's TLS settings: --tlsverify implies --tls; certificates default to $DOCKER_CERT_PATH or ~/.docker. */
+function tlsConfig(get: <T>(k: string, d: T) => T): Pick<DaemonConfig, 'tls' | 'tlsVerify' | 'tlsCaCert' | 'tlsCert' | 'tlsKey' | 'insecureTcp'> {
+  const certDir = process.env.DOCKER_CERT_PATH || `${process.env.HOME || '/root'}/.docker`;
+  const tlsVerify = get('tlsverify', false);
+  return {
+    tls: get('tls', false) || tlsVerify,
+    tlsVerify,
+    tlsCaCert: get('tlscacert', `${certDir}/ca.pem`),
+    tlsCert: get('tlscert', `${certDir}/cert.pem`),
+    tlsKey: get('tlskey', `${certDir}/key.pem`),
+    insecureTcp: get('insecure-tcp', false),
+  };
 }
 
 function which(names: string[]): string {
@@ -138,6 +166,12 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     '--init': { key: 'init', type: 'bool' },
     '--init-path': { key: 'init-path', type: 'string' },
     '--userns-remap': { key: 'userns-remap', type: 'string' },
+    '--tls': { key: 'tls', type: 'bool' },
+    '--tlsverify': { key: 'tlsverify', type: 'bool' },
+    '--tlscacert': { key: 'tlscacert', type: 'string' },
+    '--tlscert': { key: 'tlscert', type: 'string' },
+    '--tlskey': { key: 'tlskey', type: 'string' },
+    '--insecure-tcp': { key: 'insecure-tcp', type: 'bool' },
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -221,11 +255,7 @@ export function parseDaemonArgs(argv: string[]): { config: DaemonConfig; fromFla
     initPath: get('init-path', '/usr/bin/tini-static'),
     init: get('init', false),
     usernsRemap: get('userns-remap', ''),
+    ...tlsConfig(get),
   };
-  for (const h of config.hosts) {
-    if (!h.startsWith('unix://') && !h.startsWith('/')) {
-      throw new UsageError(`unsupported host ${h}: only unix:// sockets are supported so far; tcp:// needs --tlsverify (not implemented yet)`);
-    }
-  }
   return { config, fromFlags };
 }

@@ -3,7 +3,6 @@
  * the container manager, reconciles what is on disk with what runs, and serves the Engine API.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openDb, type DB } from './db';
@@ -15,6 +14,7 @@ import { ExecManager } from './exec';
 import { execRoutes } from '../api/routes/exec';
 import { ContainerManager } from './containers';
 import { ApiServer, Router } from '../api/server';
+import { openListeners } from '../api/listen';
 import { systemRoutes } from '../api/routes/system';
 import { imageRoutes } from '../api/routes/images';
 import { containerRoutes } from '../api/routes/containers';
@@ -197,16 +197,7 @@ export class Daemon {
     execRoutes(router, this.exec);
     eventRoutes(router, this);
     this.api = new ApiServer(router);
-    for (const h of this.config.hosts) {
-      const sock = h.startsWith('unix://') ? h.slice(7) : h;
-      await prepareSocket(sock);
-      await this.api.listen(sock);
-      fs.chmodSync(sock, 0o660);
-      const gid = groupId(this.config.group);
-      if (gid !== undefined) fs.chownSync(sock, 0, gid);
-      this.sockets.push(sock);
-      this.log('info', `API listen on ${sock}`);
-    }
+    this.sockets.push(...(await openListeners(this.api, this.config, (level, msg) => this.log(level, msg))));
   }
 
   private claimPidfile(): void {
@@ -241,34 +232,6 @@ export class Daemon {
     if (!this.config.liveRestore) removeCgroupParent(this.config.cgroupParent);
     this.db.close();
   }
-}
-
-/** Refuses to take over a socket another daemon serves; removes a stale one. */
-async function prepareSocket(sock: string): Promise<void> {
-  fs.mkdirSync(path.dirname(sock), { recursive: true });
-  if (!fs.existsSync(sock)) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const c = net.connect(sock);
-    c.on('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on('error', () => resolve(false));
-  });
-  if (alive) throw new Error(`${sock} is in use by another daemon`);
-  fs.rmSync(sock, { force: true });
-}
-
-function groupId(name: string): number | undefined {
-  try {
-    for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === name) return Number(f[2]);
-    }
-  } catch {
-    /* no group file */
-  }
-  return undefined;
 }
 
 /** Removes the daemon's parent cgroup in every v1 hierarchy (and v2) when it is empty. */

@@ -21,6 +21,15 @@ async function main(): Promise<void> {
     process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
     return;
   }
+  try {
+    // A dangerous or broken listener configuration (plain TCP, missing certificates) fails here,
+    // before the daemon touches any state.
+    const { planListeners } = await import('../api/listen');
+    planListeners(parsed.config);
+  } catch (e) {
+    process.stderr.write(`berthd: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('berthd: berthd needs to be started with root privileges\n');
     process.exit(1);

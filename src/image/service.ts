@@ -28,7 +28,9 @@ export class ImageService {
       const r = parseReference(opts.repo);
       tagRef = formatReference(withDefaultTag(opts.tag ? { ...r, tag: opts.tag, digest: undefined } : r));
     }
-    const layer = await this.store.addLayer(null, input);
+    const layer = await this.store.addLayer(null, input).catch((e: unknown) => {
+      throw archiveError(e);
+    });
     const now = new Date().toISOString();
     const cfg: ImageConfig = {
       architecture: 'amd64',
@@ -49,9 +51,7 @@ export class ImageService {
       try {
         images = await readImageArchive(input, work);
       } catch (e) {
-        // A malformed archive is the client's error; a failing disk is ours.
-        if (e instanceof BerthError || (e as { code?: string }).code) throw e;
-        throw invalidArgument(`invalid image archive: ${(e as Error).message}`);
+        throw archiveError(e);
       }
       if (images.length === 0) throw invalidArgument('no images found in the archive');
       const out: ImageRecord[] = [];
@@ -255,4 +255,11 @@ export function matchLabel(labels: Record<string, string>, filter: string): bool
   const eq = filter.indexOf('=');
   if (eq < 0) return filter in labels;
   return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+/** A malformed archive (bad tar, bad gzip) is the client's error (400); a failing disk (errno) is ours. */
+function archiveError(e: unknown): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (e instanceof BerthError || (typeof code === 'string' && /^E[A-Z]+$/.test(code))) return e;
+  return invalidArgument(`invalid image archive: ${(e as Error).message}`);
 }

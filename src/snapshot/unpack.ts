@@ -725,29 +725,33 @@ function encodeHeader(h: TarHeader): Buffer[] {
  * Writes a tar stream to `out` with backpressure: POSIX ustar headers, PAX records (binary-exact)
  * where ustar cannot hold a field, xattrs as SCHILY.xattr.* PAX records.
  */
+/**
+ * Waits for 'drain'; a reader that goes away instead (a client that disconnects from `docker
+ * save`) ends the wait with an error, or the writer, its open files and temporary directories
+ * would wait forever.
+ */
+function drained(out: NodeJS.EventEmitter): Promise<void> {
+  // It may have gone before we started waiting ('close' already emitted).
+  if ((out as { destroyed?: boolean }).destroyed) return Promise.reject(new Error('the reader of the archive went away'));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      out.off('drain', onDrain).off('close', onClose).off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('the reader of the archive went away'));
+    out.on('drain', onDrain).on('close', onClose).on('error', done);
+  });
+}
+
 export class TarWriter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   /** Waits for 'drain' when `out` is full; fails when `out` closes first (a client that went away). */
   private async write(b: Buffer): Promise<void> {
-    const out = this.out as NodeJS.WritableStream & { destroyed?: boolean };
-    if (out.destroyed) throw new Error('tar: the output was closed');
-    if (!b.length || out.write(b)) return;
-    const ee = out as unknown as NodeJS.EventEmitter;
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        ee.off('drain', onDrain);
-        ee.off('close', onClose);
-        ee.off('error', onClose);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (err?: Error): void => done(err instanceof Error ? err : new Error('tar: the output was closed'));
-      ee.on('drain', onDrain);
-      ee.on('close', onClose);
-      ee.on('error', onClose);
-    });
+    if ((this.out as { destroyed?: boolean }).destroyed) throw new Error('the reader of the archive went away');
+    if (b.length && !this.out.write(b)) await drained(this.out as unknown as NodeJS.EventEmitter);
   }
 
   /** An entry; `data` (regular files only) must be h.size bytes. */

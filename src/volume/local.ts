@@ -23,6 +23,7 @@ import { matchLabel } from '../image/service';
 import { MS, PROPAGATION_TYPES, parseMountOptions } from './mountopts';
 import { isMountPoint } from './mountinfo';
 import { directorySize } from '../util/dirsize';
+import { linearRegExp } from '../util/regex';
 
 /** Docker marks volumes created without a name (API ≥ 1.42 prunes only these by default). */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -167,6 +168,8 @@ export class VolumeService extends EventEmitter {
     const existing = this.row(name);
     if (existing) return existing;
     if (name.length === 1) throw fail(invalidArgument('volume name is too short, names should be at least two alphanumeric characters'));
+    // The name is a directory name: beyond NAME_MAX the filesystem would refuse it (ENAMETOOLONG).
+    if (name.length > 255) throw fail(invalidArgument('volume name is too long: at most 255 characters'));
     if (!VALID_VOLUME_NAME.test(name)) {
       throw fail(
         invalidArgument(
@@ -236,7 +239,7 @@ export class VolumeService extends EventEmitter {
     }
     const names = filters.name?.map((n) => {
       try {
-        return new RegExp(n);
+        return linearRegExp(n);
       } catch {
         throw invalidArgument(`invalid filter 'name=${n}'`);
       }

@@ -69,7 +69,8 @@ export class TestDaemon {
   proc?: ChildProcess;
   log = '';
 
-  constructor(readonly name: string, readonly extraArgs: string[] = []) {
+  /** `launcher`: a command that execs the daemon's argv (e.g. to start it in its own network namespace). */
+  constructor(readonly name: string, readonly extraArgs: string[] = [], readonly launcher: string[] = []) {
     this.dir = fs.mkdtempSync(path.join('/tmp', `berth-${name}-`));
     this.socket = path.join(this.dir, 'berth.sock');
     this.dataRoot = path.join(this.dir, 'root');
@@ -86,7 +87,8 @@ export class TestDaemon {
     // No test container resolves names outside the machine: the default bridge's containers get
     // 127.0.0.1 as nameserver and berth's DNS on user networks forwards nothing.
     const netArgs = ['--dns', '127.0.0.1', '--dns-forward=false'];
-    this.proc = spawn(process.execPath, [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--config-file', path.join(this.dir, 'daemon.json'), ...netArgs, ...this.extraArgs], {
+    const argv = [...this.launcher, process.execPath];
+    this.proc = spawn(argv[0], [...argv.slice(1), BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--config-file', path.join(this.dir, 'daemon.json'), ...netArgs, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.on('data', (d) => (this.log += d));

@@ -22,7 +22,7 @@ describe('Engine API rejects bad input', { skip }, () => {
   const cases: [string, string, string | undefined, number, RegExp][] = [
     ['POST', '/v1.41/containers/create', '{"Image": "busybox",', 400, /invalid JSON/],
     ['POST', '/v1.41/containers/create', '[1,2]', 400, /JSON object/],
-    ['POST', '/v1.41/containers/create', '{"Image": "busybox", "Cmd": 42}', 400, /Cmd must be/],
+    ['POST', '/v1.41/containers/create', '{"Image": "busybox", "Cmd": 42}', 400, /cannot unmarshal number 42 into Go struct field Cmd/],
     ['POST', '/v1.41/containers/create', '{"Image": "nosuchimage"}', 404, /No such image: nosuchimage/],
     ['POST', '/v1.41/containers/create', '{}', 400, /Config cannot be empty/],
     ['POST', '/v1.41/containers/create?name=taken', '{"Image": "busybox", "Cmd": ["true"]}', 409, /already in use/],

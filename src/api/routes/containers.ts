@@ -7,6 +7,8 @@ import { invalidArgument, notFound, conflict } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
 import type { ContainerRecord } from '../../daemon/containers';
 import { frame } from '../stream';
+import { validateBody, CONTAINER_CREATE } from '../validate';
+import { linearRegExp } from '../../util/regex';
 import type { LogEntry } from '../../logs/k8sfile';
 import { containerStatus } from '../../util/units';
 import { matchLabel } from '../../image/service';
@@ -182,7 +184,7 @@ function matches(d: Daemon, c: ContainerRecord, f: Record<string, string[]>, all
 
 function safeRegex(s: string): RegExp {
   try {
-    return new RegExp(s);
+    return linearRegExp(s);
   } catch {
     return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   }
@@ -215,6 +217,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/containers\/create$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, CONTAINER_CREATE);
     if (typeof body.Image !== 'string' || !body.Image) throw invalidArgument('Config cannot be empty in order to create a container');
     const image = d.store.resolve(body.Image);
     const name = ctx.query.get('name') ?? undefined;

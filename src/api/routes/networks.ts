@@ -3,6 +3,7 @@ import type { Router } from '../server';
 import { filtersParam, readJsonObject, sendJson } from '../server';
 import { invalidArgument } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
+import { validateBody, NETWORK_CREATE, NETWORK_CONNECT } from '../validate';
 
 export function networkRoutes(r: Router, d: Daemon): void {
   const N = d.network;
@@ -18,6 +19,7 @@ export function networkRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/networks\/create$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, NETWORK_CREATE);
     sendJson(ctx, 201, await N.create(body));
   });
 
@@ -37,6 +39,7 @@ export function networkRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/networks\/([^/]+)\/connect$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, NETWORK_CONNECT);
     if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
     await N.connect(ctx.params[0], body.Container, (body.EndpointConfig as Record<string, any>) ?? {});
     sendJson(ctx, 200);
@@ -44,6 +47,7 @@ export function networkRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/networks\/([^/]+)\/disconnect$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, NETWORK_CONNECT);
     if (typeof body.Container !== 'string' || !body.Container) throw invalidArgument('container is required');
     await N.disconnect(ctx.params[0], body.Container, !!body.Force);
     sendJson(ctx, 200);

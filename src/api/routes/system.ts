@@ -4,6 +4,7 @@ import type { Router } from '../server';
 import { API_VERSION, MIN_API_VERSION, commonHeaders, sendJson, readJsonObject } from '../server';
 import type { Daemon } from '../../daemon/daemon';
 import { hostInfo } from '../../daemon/hostconfig';
+import { validateBody, AUTH_CONFIG } from '../validate';
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -38,6 +39,7 @@ export function systemRoutes(r: Router, d: Daemon): void {
 
   r.add('POST', /^\/auth$/, async (ctx) => {
     const body = await readJsonObject(ctx);
+    validateBody(body, AUTH_CONFIG);
     sendJson(ctx, 200, await d.distribution.login(body));
   });
 

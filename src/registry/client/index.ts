@@ -77,6 +77,8 @@ export function loginHost(serverAddress: string): string {
   let s = serverAddress.trim().replace(/^[a-z]+:\/\//i, '');
   s = s.split('/')[0].toLowerCase();
   if (!s || s === 'index.docker.io' || s === 'registry-1.docker.io' || s === 'docker.io' || s === 'registry.hub.docker.com') return 'docker.io';
+  // Only a host[:port] can become a URL; anything else is the caller's mistake, not ours.
+  if (!/^([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(s)) throw invalidArgument(`invalid registry address ${JSON.stringify(serverAddress)}`);
   return s;
 }
 
