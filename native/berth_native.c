@@ -33,6 +33,12 @@
     }                                                                      \
   } while (0)
 
+/* Declares argc/argv and reads up to n JS arguments (argc: how many the caller passed). */
+#define ARGS(n)                                                            \
+  size_t argc = (n);                                                       \
+  napi_value argv[n];                                                      \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
+
 static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int err) {
   char msg[4200];
   snprintf(msg, sizeof msg, "%s %s: %s", syscall, path ? path : "", strerror(err));
@@ -71,9 +77,7 @@ static int64_t arg_int(napi_env env, napi_value v) {
 
 /* mount(source, target, fstype, flags, data) */
 static napi_value js_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(5);
   char *src = arg_string(env, argv[0]);
   char *target = arg_string(env, argv[1]);
   char *fstype = arg_string(env, argv[2]);
@@ -89,9 +93,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
 
 /* umount2(target, flags) */
 static napi_value js_umount2(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(2);
   char *target = arg_string(env, argv[0]);
   int flags = argc > 1 ? (int)arg_int(env, argv[1]) : 0;
   int rc = umount2(target, flags);
@@ -103,9 +105,7 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
 
 /* mknod(path, mode, major, minor) */
 static napi_value js_mknod(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(4);
   char *path = arg_string(env, argv[0]);
   mode_t mode = (mode_t)arg_int(env, argv[1]);
   unsigned int maj = (unsigned int)arg_int(env, argv[2]);
@@ -119,9 +119,7 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
 
 /* lsetxattr(path, name, value: Buffer) */
 static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(3);
   char *path = arg_string(env, argv[0]);
   char *name = arg_string(env, argv[1]);
   void *data = NULL;
@@ -136,9 +134,7 @@ static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
 
 /* lgetxattr(path, name) -> Buffer | null (null when the attribute is absent) */
 static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(2);
   char *path = arg_string(env, argv[0]);
   char *name = arg_string(env, argv[1]);
   napi_value ret = NULL;
@@ -161,9 +157,7 @@ static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
 
 /* llistxattr(path) -> string[] */
 static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   char *path = arg_string(env, argv[0]);
   napi_value arr = NULL;
   ssize_t n = llistxattr(path, NULL, 0);
@@ -191,9 +185,7 @@ static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
 
 /* setns(fd, nstype) */
 static napi_value js_setns(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(2);
   int fd = (int)arg_int(env, argv[0]);
   int type = (int)arg_int(env, argv[1]);
   if (setns(fd, type) != 0) return throw_errno(env, "setns", NULL, errno);
@@ -202,40 +194,62 @@ static napi_value js_setns(napi_env env, napi_callback_info info) {
 
 /* unshare(flags) */
 static napi_value js_unshare(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   if (unshare((int)arg_int(env, argv[0])) != 0) return throw_errno(env, "unshare", NULL, errno);
   return NULL;
 }
 
 /*
- * seqpacketConnect(path) -> fd. conmon's attach socket is AF_UNIX SOCK_SEQPACKET,
- * which libuv cannot connect (EPROTOTYPE). The fd is non-blocking and close-on-exec.
+ * Connects an AF_UNIX SOCK_SEQPACKET socket (close-on-exec) to path and returns its fd; throws
+ * and returns -1 on failure. A path longer than sun_path (deep exec roots) is reached through
+ * /proc/self/fd of its directory, as conmon itself binds it.
  */
-static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *path = arg_string(env, argv[0]);
+static int seqpacket_connect_path(napi_env env, char *path) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
-  if (!path || strlen(path) >= sizeof addr.sun_path) {
-    free(path);
-    return throw_errno(env, "connect", NULL, ENAMETOOLONG);
+  int dirfd = -1;
+  if (strlen(path) < sizeof addr.sun_path) {
+    strcpy(addr.sun_path, path);
+  } else {
+    char *slash = strrchr(path, '/');
+    if (!slash || strlen(slash + 1) > 64) { throw_errno(env, "connect", NULL, ENAMETOOLONG); return -1; }
+    *slash = 0;
+    dirfd = open(path, O_PATH | O_CLOEXEC);
+    *slash = '/';
+    if (dirfd < 0) { int err = errno; throw_errno(env, "open", path, err); return -1; }
+    snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, slash + 1);
   }
-  strcpy(addr.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) { free(path); return throw_errno(env, "socket", NULL, errno); }
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    int err = errno;
+  if (fd < 0) { int err = errno; if (dirfd >= 0) close(dirfd); throw_errno(env, "socket", NULL, err); return -1; }
+  int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+  int err = errno;
+  if (dirfd >= 0) close(dirfd);
+  if (rc != 0) {
     close(fd);
-    napi_value r = throw_errno(env, "connect", path, err);
-    free(path);
-    return r;
+    throw_errno(env, "connect", path, err);
+    return -1;
   }
+  return fd;
+}
+
+/* seqpacket_connect_path for JS argument v; a null path throws null_err. */
+static int seqpacket_connect(napi_env env, napi_value v, int null_err) {
+  char *path = arg_string(env, v);
+  if (!path) { throw_errno(env, "connect", NULL, null_err); return -1; }
+  int fd = seqpacket_connect_path(env, path);
   free(path);
+  return fd;
+}
+
+/*
+ * seqpacketConnect(path) -> fd. conmon's attach socket is AF_UNIX SOCK_SEQPACKET,
+ * which libuv cannot connect (EPROTOTYPE). The fd is close-on-exec.
+ */
+static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int fd = seqpacket_connect(env, argv[0], ENAMETOOLONG);
+  if (fd < 0) return NULL;
   napi_value ret;
   napi_create_int32(env, fd, &ret);
   return ret;
@@ -316,40 +330,9 @@ static void *pump_thread(void *arg) {
 }
 
 static napi_value js_seqpacket_pump(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *path = arg_string(env, argv[0]);
-  if (!path) return throw_errno(env, "connect", NULL, EINVAL);
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  int dirfd = -1;
-  if (strlen(path) < sizeof addr.sun_path) {
-    strcpy(addr.sun_path, path);
-  } else {
-    /* Longer than sun_path (deep exec roots): reach it through /proc/self/fd of its directory,
-       as conmon itself binds it. */
-    char *slash = strrchr(path, '/');
-    if (!slash || strlen(slash + 1) > 64) { free(path); return throw_errno(env, "connect", NULL, ENAMETOOLONG); }
-    *slash = 0;
-    dirfd = open(path, O_PATH | O_CLOEXEC);
-    *slash = '/';
-    if (dirfd < 0) { int err = errno; napi_value r = throw_errno(env, "open", path, err); free(path); return r; }
-    snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, slash + 1);
-  }
-  int seq = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (seq < 0) { int err = errno; if (dirfd >= 0) close(dirfd); free(path); return throw_errno(env, "socket", NULL, err); }
-  int crc = connect(seq, (struct sockaddr *)&addr, sizeof addr);
-  int cerr = errno;
-  if (dirfd >= 0) close(dirfd);
-  if (crc != 0) {
-    close(seq);
-    napi_value r = throw_errno(env, "connect", path, cerr);
-    free(path);
-    return r;
-  }
-  free(path);
+  ARGS(1);
+  int seq = seqpacket_connect(env, argv[0], EINVAL);
+  if (seq < 0) return NULL;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     int err = errno;
@@ -383,9 +366,7 @@ static napi_value js_seqpacket_pump(napi_env env, napi_callback_info info) {
  * settings and restores them (setRawMode(false), and at exit).
  */
 static napi_value js_tty_make_raw(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   int fd = (int)arg_int(env, argv[0]);
   struct termios t;
   if (tcgetattr(fd, &t) != 0) return throw_errno(env, "tcgetattr", NULL, errno);
@@ -412,9 +393,7 @@ struct berth_mount_attr {
   uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 static napi_value js_idmap_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(3);
   char *src = arg_string(env, argv[0]);
   char *target = arg_string(env, argv[1]);
   int userns = (int)arg_int(env, argv[2]);

@@ -4,7 +4,9 @@
  * RFC 3339 date or date-time (local time when it carries no zone) becomes "seconds.nanoseconds";
  * a Unix timestamp ("1700000000", "1700000000.5") passes through unchanged.
  */
-import { parseGoDuration } from './flags';
+import type { Query } from '../client/engine';
+import { StatusError } from './cli';
+import { parseGoDuration, type ParsedFlags } from './flags';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?([zZ]|[+-]\d{2}:\d{2})?$/;
 
@@ -39,4 +41,14 @@ export function getTimestamp(value: string, nowMs: number = Date.now()): string 
   }
   if (/^\d+(\.\d{1,9})?$/.test(value)) return value;
   throw new Error(`failed to parse value as time or duration: ${JSON.stringify(value)}`);
+}
+
+/** Sets the query's since/until from --since/--until (logs, events); a bad value exits 1. */
+export function applyTimeRange(f: ParsedFlags, q: Query, nowMs: number = Date.now()): void {
+  try {
+    if (f.string('since')) q.since = getTimestamp(f.string('since'), nowMs);
+    if (f.string('until')) q.until = getTimestamp(f.string('until'), nowMs);
+  } catch (err) {
+    throw new StatusError(1, (err as Error).message);
+  }
 }

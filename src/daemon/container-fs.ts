@@ -12,8 +12,7 @@ import type { ImageStore } from '../image/store';
 import type { VolumeService } from '../volume/local';
 import { mountOverlay, unmount, isMounted } from '../snapshot/overlay';
 import { randomHex } from '../util/digest';
-
-const MAX_HOPS = 255;
+import { walkInRoot } from '../util/root-walk';
 
 interface FsMount {
   /** Container path components of the mount point. */
@@ -127,45 +126,16 @@ export class ContainerFs {
   /**
    * Resolves a container path. Symlinks in the directory part are followed inside the root; the
    * last component is followed only when `followLast`. A missing component ends the walk (the
-   * rest is appended as is).
+   * rest applies lexically).
    */
   resolve(p: string, followLast: boolean): Resolved {
-    const parts = p.split('/').filter(Boolean);
-    const done: string[] = [];
-    let hops = 0;
-    while (parts.length > 0) {
-      const part = parts.shift()!;
-      if (part === '.') continue;
-      if (part === '..') {
-        done.pop();
-        continue;
-      }
-      const cand = [...done, part];
-      const st = fs.lstatSync(this.hostOf(cand), { throwIfNoEntry: false }) ?? null;
-      if (!st) {
-        // Nothing below a missing component exists: the rest applies lexically, inside the root.
-        done.push(part);
-        for (const rest of parts) {
-          if (rest === '..') done.pop();
-          else if (rest !== '.') done.push(rest);
-        }
-        return this.finish(done, undefined);
-      }
-      if (st.isSymbolicLink() && (parts.length > 0 || followLast)) {
-        if (++hops > MAX_HOPS) throw new Error(`too many levels of symbolic links: ${p}`);
-        const target = fs.readlinkSync(this.hostOf(cand));
-        if (target.startsWith('/')) done.length = 0;
-        parts.unshift(...target.split('/').filter(Boolean));
-        continue;
-      }
-      if (parts.length > 0 && !st.isDirectory()) {
-        const e = new Error(`not a directory: ${p}`) as NodeJS.ErrnoException;
-        e.code = 'ENOTDIR';
-        throw e;
-      }
-      done.push(part);
-    }
-    return this.finish(done, undefined);
+    const comps = walkInRoot(p, {
+      lstat: (c) => fs.lstatSync(this.hostOf(c), { throwIfNoEntry: false }),
+      readlink: (c) => fs.readlinkSync(this.hostOf(c)),
+      followLast,
+      requireDirs: true,
+    });
+    return this.finish(comps, undefined);
   }
 
   private finish(comps: string[], st: fs.Stats | null | undefined): Resolved {

@@ -34,7 +34,7 @@ import { EventBus, makeEvent } from './events';
 import { eventRoutes } from '../api/routes/events';
 import { HealthMonitor } from './health';
 import { startOnBoot } from './restart';
-import { runtimeProbe } from './probe';
+import { execProbe } from './probe';
 export type { DaemonEvent } from './events';
 import { parseRemap } from '../runtime/userns';
 
@@ -139,13 +139,7 @@ export class Daemon {
       this.emitEvent(e.Type, e.Action, e.id, attrs);
     });
     this.containers.on('error-log', (e: Error) => this.log('error', e.stack ?? e.message));
-    this.health = new HealthMonitor(
-      this.containers,
-      runtimeProbe(
-        (c) => this.runtimes[c.berth.runtime],
-        (c, action, attrs) => this.containers.emit('event', { Type: 'container', Action: action, id: c.Id, c, attrs }),
-      ),
-    );
+    this.health = new HealthMonitor(this.containers, execProbe(this.exec));
   }
 
   emitEvent(type: string, action: string, id: string, attrs: Record<string, string>): void {

@@ -52,6 +52,8 @@ interface Session {
   dir: string;
   finishedAt?: number;
   conmon?: ChildProcess;
+  /** runc exec in the foreground (sessions without a TTY). */
+  runc?: ChildProcess;
   exited: Promise<number>;
   resolveExit(code: number): void;
 }
@@ -166,7 +168,7 @@ export class ExecManager {
    * process runs (its pid is known); a process that cannot be started rejects with docker's
    * message and leaves exit code 126 (127 for a missing command) in the session.
    */
-  async start(id: string, opts: { attach: boolean; tty?: boolean; consoleSize?: [number, number] | null }): Promise<ExecRun> {
+  async start(id: string, opts: { attach: boolean; tty?: boolean; consoleSize?: [number, number] | null; mergeOutput?: boolean }): Promise<ExecRun> {
     const s = this.get(id);
     if (s.running) throw conflict(`Error: Exec command ${id} is already running`);
     if (s.started) throw conflict(`Error: Exec command ${id} has already run`);
@@ -188,7 +190,7 @@ export class ExecManager {
       // Without a TTY, runc exec in the foreground is all it takes (and half the latency of
       // conmon + runc exec --detach, measured); a TTY needs conmon to hold the pty.
       if (!s.config.Tty) {
-        const run = this.spawnRunc(s, c, rt, !!attach);
+        const run = this.spawnRunc(s, c, rt, !!attach, !!opts.mergeOutput);
         // Detached, the caller is answered once the process exists (docker start semantics).
         if (!attach) await this.pidOrExit(s);
         return run;
@@ -316,14 +318,19 @@ export class ExecManager {
   /**
    * runc exec in the foreground: the process inherits runc's stdio (our pipes) and runc exits
    * with its status (128+n for a signal). runc's own failure (exit 255) is told apart from a
-   * process's 255 by the error in runc's log file.
+   * process's 255 by the error in runc's log file. With `merge`, stdout and stderr share one pipe
+   * (all of it reported as stdout), so that the output keeps the order it was written in.
    */
-  private spawnRunc(s: Session, c: ContainerRecord, rt: OciRuntime, attach: boolean): ExecRun {
+  private spawnRunc(s: Session, c: ContainerRecord, rt: OciRuntime, attach: boolean, merge = false): ExecRun {
     const log = path.join(s.dir, 'runc.log');
     const args = ['--root', rt.cfg.stateRoot, '--log', log, '--log-format', 'json', 'exec', '--pid-file', path.join(s.dir, 'pid'), '--process', path.join(s.dir, 'process.json'), c.Id];
     const stdin = attach && s.config.AttachStdin ? 'pipe' : 'ignore';
     const out = attach ? 'pipe' : 'ignore';
-    const child = spawn(rt.cfg.path, args, { stdio: [stdin, out, out], cwd: s.dir });
+    // Node cannot hand one pipe to two fds; the shell's 2>&1 does (runc passes both on to the process).
+    const child = merge && attach
+      ? spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', rt.cfg.path, ...args], { stdio: [stdin, out, 'ignore'], cwd: s.dir })
+      : spawn(rt.cfg.path, args, { stdio: [stdin, out, out], cwd: s.dir });
+    s.runc = child;
     s.running = true;
     child.on('error', () => undefined);
     child.on('close', (code, signal) => {
@@ -334,11 +341,11 @@ export class ExecManager {
       }
       this.finish(s, status);
     });
-    const streams = attach ? ([child.stdout!, child.stderr!] as const) : undefined;
+    const streams = attach ? [child.stdout!, ...(child.stderr ? [child.stderr] : [])] : undefined;
     return {
       output: streams
         ? (onData, onEnd) => {
-            let open = 2;
+            let open = streams.length;
             streams.forEach((st, i) => {
               st.on('data', (b: Buffer) => onData(i + 1, b));
               st.on('close', () => --open === 0 && onEnd());
@@ -406,27 +413,59 @@ export class ExecManager {
   }
 
   /**
-   * Runs a command in a running container and collects its output (stdout and stderr
-   * interleaved); for health checks and the like. Rejects when the command cannot be started.
+   * Kills a session's process (SIGKILL); runc (or conmon) too when the process is still not gone
+   * 5 s later (it had not started, or the kill missed it), so that the session ends.
    */
-  async execInContainer(ref: string, argv: string[], opts: { user?: string; env?: string[]; workingDir?: string; maxOutput?: number } = {}): Promise<{ exitCode: number; output: string }> {
+  private killProcess(s: Session): void {
+    if (s.exitCode !== null) return;
+    const pid = this.readPid(s);
+    if (pid) killQuietly(pid);
+    const t = setTimeout(() => {
+      if (s.exitCode === null) (s.runc ?? s.conmon)?.kill('SIGKILL');
+    }, 5000);
+    t.unref();
+  }
+
+  /**
+   * Runs a command in a running container as an exec session (with its events) and collects its
+   * output, stdout and stderr in the order written, at most `maxOutput` bytes (`truncated` beyond).
+   * With `timeoutMs`, the process is killed when it outlives it (`timedOut`). The session is
+   * dropped once done: nobody inspects it. For health checks; rejects when the command cannot
+   * be started.
+   */
+  async execInContainer(
+    ref: string,
+    argv: string[],
+    opts: { user?: string; env?: string[]; workingDir?: string; maxOutput?: number; timeoutMs?: number } = {},
+  ): Promise<{ exitCode: number; output: string; truncated: boolean; timedOut: boolean }> {
     const id = this.create(ref, { Cmd: argv, User: opts.user, Env: opts.env, WorkingDir: opts.workingDir, AttachStdout: true, AttachStderr: true });
-    const run = await this.start(id, { attach: true });
-    const max = opts.maxOutput ?? 1 << 20;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    run.stdin?.end();
-    if (run.output) {
-      const output = run.output;
-      await new Promise<void>((resolve) =>
-        output((_stream, payload) => {
-          if (size < max) chunks.push(payload.subarray(0, max - size));
-          size += payload.length;
-        }, resolve),
-      );
+    const s = this.get(id);
+    let timedOut = false;
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      this.killProcess(s);
+    }, opts.timeoutMs);
+    try {
+      const run = await this.start(id, { attach: true, mergeOutput: true });
+      const max = opts.maxOutput ?? 1 << 20;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      run.stdin?.end();
+      if (run.output) {
+        const output = run.output;
+        await new Promise<void>((resolve) =>
+          output((_stream, payload) => {
+            if (size < max) chunks.push(payload.subarray(0, max - size));
+            size += payload.length;
+          }, resolve),
+        );
+      }
+      const exitCode = await run.exitCode;
+      return { exitCode, output: Buffer.concat(chunks).toString('utf8'), truncated: size > max, timedOut };
+    } finally {
+      clearTimeout(timer);
+      this.sessions.delete(id);
     }
-    const exitCode = await run.exitCode;
-    return { exitCode, output: Buffer.concat(chunks).toString('utf8') };
   }
 }
 

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../util/native';
+import { walkInRoot } from '../util/root-walk';
 
 function copyXattrs(src: string, dst: string): void {
   let names: string[];
@@ -69,32 +70,17 @@ export function copyDirContents(src: string, dst: string): void {
  * the root) are followed without leaving the root. Returns a host path.
  */
 export function resolveInRoot(root: string, p: string): string {
-  let hops = 0;
-  const parts = p.split('/').filter(Boolean);
-  const done: string[] = [];
-  while (parts.length > 0) {
-    const part = parts.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const host = path.join(root, ...done, part);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(host);
-    } catch {
-      done.push(part, ...parts);
-      break;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > 255) throw new Error(`too many symlinks resolving ${p}`);
-      const target = fs.readlinkSync(host);
-      if (target.startsWith('/')) done.length = 0;
-      parts.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(part);
-  }
-  return path.join(root, ...done);
+  const host = (comps: string[]): string => path.join(root, ...comps);
+  const comps = walkInRoot(p, {
+    lstat: (c) => {
+      try {
+        return fs.lstatSync(host(c));
+      } catch {
+        return undefined;
+      }
+    },
+    readlink: (c) => fs.readlinkSync(host(c)),
+    followLast: true,
+  });
+  return host(comps);
 }

@@ -4,11 +4,12 @@
  * the daemon (another issue); the service_started variant runs without them. berth compose reads
  * the project docker-compose made, since both label objects the same way.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
+import { integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
+import { busyboxDaemon } from '../helpers/suite';
 import { httpGet, projectObjects, writeProject } from '../helpers/compose-project';
 
 const COMPOSE_V1 = '/usr/bin/docker-compose';
@@ -20,15 +21,7 @@ function ok(r: RunResult, what: string): string {
 }
 
 describe('docker-compose 1.29 against berthd', { skip }, () => {
-  const d = new TestDaemon('compose-v1');
-
-  before(async () => {
-    await d.start();
-    d.importBusybox();
-  });
-  after(async () => {
-    assert.deepEqual(await d.cleanup(), [], 'the daemon left mounts or processes behind');
-  });
+  const d = busyboxDaemon('compose-v1');
 
   const v1 = (file: string, project: string, args: string[]): RunResult => {
     const r = spawnSync(COMPOSE_V1, ['--ansi', 'never', '-f', file, '-p', project, ...args], {

@@ -8,11 +8,12 @@
  * (other issues); the `service_started` variant runs on what the daemon has without them.
  * NETWORK RULE: only 127.0.0.1 and the test's own containers.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TestDaemon, integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
+import { integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
+import { busyboxDaemon } from '../helpers/suite';
 import { containerId, httpGet, projectObjects, writeProject } from '../helpers/compose-project';
 import { parseYaml } from '../../src/compose/yaml';
 import { BerthRegistry } from '../helpers/berth-registry';
@@ -27,15 +28,7 @@ function ok(r: RunResult, what: string): string {
 const FETCH_DB = 'for i in $(seq 100); do wget -qO- http://db/marker && exit 0; sleep 0.2; done; exit 1';
 
 describe('compose', { skip }, () => {
-  const d = new TestDaemon('compose');
-
-  before(async () => {
-    await d.start();
-    d.importBusybox();
-  });
-  after(async () => {
-    assert.deepEqual(await d.cleanup(), [], 'the daemon left mounts or processes behind');
-  });
+  const d = busyboxDaemon('compose');
 
   const compose = (file: string, project: string, args: string[], env: Record<string, string> = {}): RunResult => d.berth(['compose', '-f', file, '-p', project, ...args], { timeout: 180_000, env });
   const startedAt = (name: string): number => Date.parse(d.docker(['inspect', '-f', '{{.State.StartedAt}}', name]).stdout.trim());

@@ -2,10 +2,11 @@
  * Issue 6: interactive containers and exec, through both CLIs against a real berthd.
  * TTY cases run the CLI on a real pseudo-terminal (test/helpers/pty.ts).
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { TestDaemon, integrationSkipReason, DOCKER, BERTH, type RunResult } from '../helpers/daemon';
+import { integrationSkipReason, DOCKER, BERTH, type RunResult } from '../helpers/daemon';
+import { busyboxDaemon } from '../helpers/suite';
 import { Pty } from '../helpers/pty';
 
 const skip = integrationSkipReason();
@@ -25,15 +26,7 @@ async function sizeIs(t: Pty, rows: number, cols: number): Promise<void> {
 }
 
 describe('interactive containers and exec', { skip }, () => {
-  const d = new TestDaemon('tty');
-  before(async () => {
-    await d.start();
-    d.importBusybox();
-  });
-  after(async () => {
-    const leaks = await d.cleanup();
-    assert.deepEqual(leaks, [], 'the daemon left things behind');
-  });
+  const d = busyboxDaemon('tty');
 
   for (const cli of ['docker', 'berth'] as const) {
     const run = (args: string[], input?: string): RunResult => (cli === 'docker' ? d.docker(args, { input }) : d.berth(args, { input }));

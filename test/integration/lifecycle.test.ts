@@ -165,6 +165,7 @@ describe('events, restart policies, health checks, pause', { skip }, () => {
     ok(d.berth(['run', '-d', '--name', 'hok', '--health-cmd', 'echo ok; echo err >&2', '--health-interval', '1s', 'busybox', 'sleep', '1000']));
     ok(d.docker(['run', '-d', '--name', 'hslow', '--health-cmd', 'true', '--health-interval', '60s', 'busybox', 'sleep', '1000']));
     ok(d.docker(['run', '-d', '--name', 'htime', '--health-cmd', 'sleep 5', '--health-timeout', '500ms', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000']));
+    ok(d.docker(['run', '-d', '--name', 'hbig', '--health-cmd', "head -c 5000 /dev/zero | tr '\\0' x", '--health-interval', '1s', 'busybox', 'sleep', '1000']));
     await waitFor(() => inspect('unh', '{{.State.Health.Status}}') === 'unhealthy', 20_000, 'unhealthy');
     await waitFor(() => inspect('hok', '{{.State.Health.Status}}') === 'healthy', 20_000, 'healthy');
     await waitFor(() => inspect('htime', '{{.State.Health.Status}}') === 'unhealthy', 20_000, 'unhealthy by timeout');
@@ -180,6 +181,11 @@ describe('events, restart policies, health checks, pause', { skip }, () => {
     const ht = JSON.parse(inspect('htime', '{{json .State.Health}}')) as typeof unh;
     assert.equal(ht.Log[0].ExitCode, -1);
     assert.equal(ht.Log[0].Output, 'Health check exceeded timeout (500ms)');
+    // Docker keeps 4096 bytes of a probe's output, then "...".
+    await waitFor(() => inspect('hbig', '{{.State.Health.Status}}') === 'healthy', 20_000, 'big output healthy');
+    const hbig = JSON.parse(inspect('hbig', '{{json .State.Health}}')) as typeof unh;
+    assert.equal(hbig.Log[0].Output, 'x'.repeat(4096) + '...');
+    ok(d.docker(['rm', '-f', 'hbig']));
     assert.equal(inspect('hok', '{{json .Config.Healthcheck}}'), '{"Test":["CMD-SHELL","echo ok; echo err >&2"],"Interval":1000000000}');
     // ps: the status suffix and the health filter, with both CLIs.
     for (const run of [d.docker.bind(d), d.berth.bind(d)]) {
@@ -195,6 +201,11 @@ describe('events, restart policies, health checks, pause', { skip }, () => {
     // Each probe is an exec, with Docker's exec events.
     const ex = ok(d.docker(['events', '--since', since, '--until', stamp(), '--filter', 'container=unh', '--filter', 'event=exec_start', '--filter', 'event=exec_die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']));
     assert.match(ex, /^exec_start: \/bin\/sh -c false <no value>\nexec_die 1\n/, ex);
+    // A probe that outlives its timeout is killed (137), and each exec has one create, start and die.
+    const et = ok(d.docker(['events', '--since', since, '--until', stamp(), '--filter', 'container=htime', '--filter', 'event=exec_create', '--filter', 'event=exec_start', '--filter', 'event=exec_die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']));
+    const probes = et.trim().split('\n');
+    assert.ok(probes.length >= 3, et);
+    probes.forEach((l, i) => assert.equal(l, ['exec_create: /bin/sh -c sleep 5 <no value>', 'exec_start: /bin/sh -c sleep 5 <no value>', 'exec_die 137'][i % 3], et));
     // Failures within the start period do not count while the container is still starting.
     ok(d.docker(['run', '-d', '--name', 'hsp', '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1', '--health-start-period', '6s', 'busybox', 'sleep', '1000']));
     await sleep(2500);

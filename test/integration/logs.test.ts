@@ -1,12 +1,13 @@
 /**
  * Issue 6: log rotation, since/until, details and log drivers through the docker CLI and berth.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { TestDaemon, integrationSkipReason, waitFor, DOCKER, type RunResult } from '../helpers/daemon';
+import { integrationSkipReason, waitFor, DOCKER, type RunResult } from '../helpers/daemon';
+import { busyboxDaemon } from '../helpers/suite';
 
 const skip = integrationSkipReason();
 
@@ -32,15 +33,7 @@ function assertContiguous(nums: number[], last: number): void {
 }
 
 describe('logs: rotation, since/until, details, drivers', { skip }, () => {
-  const d = new TestDaemon('logs');
-  before(async () => {
-    await d.start();
-    d.importBusybox();
-  });
-  after(async () => {
-    const leaks = await d.cleanup();
-    assert.deepEqual(leaks, [], 'the daemon left things behind');
-  });
+  const d = busyboxDaemon('logs');
 
   const logFilesOf = (id: string): string[] =>
     fs

@@ -175,6 +175,25 @@ export function monitorTtySize(cli: Cli, id: string, kind: 'containers' | 'exec'
   return () => process.off('SIGWINCH', resize);
 }
 
+/**
+ * Waits for an attached session's output to end while its TTY follows ours (with a TTY), then
+ * undoes the resize monitor and `unproxy` (the signal proxy), whether it ended well or not.
+ */
+export async function followAttached(
+  cli: Cli,
+  id: string,
+  attached: Attached,
+  o: { tty: boolean; kind?: 'containers' | 'exec'; unproxy?: () => void },
+): Promise<void> {
+  const unresize = o.tty ? monitorTtySize(cli, id, o.kind) : () => undefined;
+  try {
+    await attached.done;
+  } finally {
+    o.unproxy?.();
+    unresize();
+  }
+}
+
 /** docker's runStartContainerErr: 127 not found, 126 cannot execute, 125 anything else. */
 export function startErrorStatus(message: string): number {
   const m = message.replace(/^Error response from daemon: /, '');

@@ -4,7 +4,7 @@
  */
 import type { ContainerInspect } from '../../client/types';
 import { StatusError, type CommandSpec } from '../cli';
-import { attach, monitorTtySize, proxySignals, registerWait } from './attach-io';
+import { attach, followAttached, proxySignals, registerWait } from './attach-io';
 
 export const attachCommand: CommandSpec = {
   name: 'attach',
@@ -29,13 +29,7 @@ export const attachCommand: CommandSpec = {
     const wait = await registerWait(cli, c.Id, 'not-running');
     const unproxy = f.bool('sig-proxy') && !tty ? proxySignals(engine, c.Id) : () => undefined;
     const attached = await attach(cli, c.Id, { stdin, stdout: true, stderr: true, tty, detachKeys: f.string('detach-keys') || undefined });
-    const unresize = tty ? monitorTtySize(cli, c.Id) : () => undefined;
-    try {
-      await attached.done;
-    } finally {
-      unproxy();
-      unresize();
-    }
+    await followAttached(cli, c.Id, attached, { tty, unproxy });
     // The docker CLI reports the detach as an error (run does not).
     if (attached.detached()) throw new StatusError(1, 'read escape sequence');
     return wait.status();

@@ -6,7 +6,7 @@
 import { StatusError, type CommandSpec } from '../cli';
 import { FormatError, parseFormat } from '../output';
 import { TemplateError } from '../format/gotemplate';
-import { getTimestamp } from '../timestamps';
+import { applyTimeRange } from '../timestamps';
 import { FILTER_FLAG, filtersJson } from './filters';
 import type { Query } from '../../client/engine';
 
@@ -76,13 +76,7 @@ export const eventsCommand: CommandSpec = {
   ],
   async run(cli, f) {
     const q: Query = { filters: filtersJson(f.list('filter')) };
-    const now = Date.now();
-    try {
-      if (f.string('since')) q.since = getTimestamp(f.string('since'), now);
-      if (f.string('until')) q.until = getTimestamp(f.string('until'), now);
-    } catch (err) {
-      throw new StatusError(1, (err as Error).message);
-    }
+    applyTimeRange(f, q);
     const format = f.string('format');
     let render = prettyEvent;
     if (format) {

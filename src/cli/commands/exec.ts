@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { StatusError, errorText, type CommandSpec } from '../cli';
 import { OptionError, readKVEnvStrings } from './container-opts';
-import { monitorTtySize, streamHijacked } from './attach-io';
+import { followAttached, streamHijacked } from './attach-io';
 import { parseDetachKeys } from '../../util/detach-keys';
 
 interface ExecInspect {
@@ -81,12 +81,7 @@ export const execCommand: CommandSpec = {
     }
     const conn = await engine.hijack(`/exec/${id}/start`, undefined, { Detach: false, Tty: tty, ConsoleSize: consoleSize });
     const attached = streamHijacked(cli, conn, { stdin: interactive, stdout: true, stderr: true, tty, detachKeys: detachKeys || undefined });
-    const unresize = tty ? monitorTtySize(cli, id, 'exec') : () => undefined;
-    try {
-      await attached.done;
-    } finally {
-      unresize();
-    }
+    await followAttached(cli, id, attached, { tty, kind: 'exec' });
     if (attached.detached()) throw new StatusError(1, 'read escape sequence');
     const info = await engine.get<ExecInspect>(`/exec/${id}/json`);
     return info.ExitCode ?? 0;

@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 import { demuxTo } from '../../client/engine';
 import type { ContainerInspect } from '../../client/types';
 import type { Query } from '../../client/engine';
-import { StatusError, type CommandSpec } from '../cli';
-import { getTimestamp } from '../timestamps';
+import type { CommandSpec } from '../cli';
+import { applyTimeRange } from '../timestamps';
 
 export const logsCommand: CommandSpec = {
   name: 'logs',
@@ -36,13 +36,7 @@ export const logsCommand: CommandSpec = {
     const engine = cli.engine();
     const c = await engine.get<ContainerInspect>(`/containers/${encodeURIComponent(f.args[0])}/json`);
     const q: Query = { stdout: true, stderr: true };
-    const now = Date.now();
-    try {
-      if (f.string('since')) q.since = getTimestamp(f.string('since'), now);
-      if (f.string('until')) q.until = getTimestamp(f.string('until'), now);
-    } catch (err) {
-      throw new StatusError(1, (err as Error).message);
-    }
+    applyTimeRange(f, q);
     if (f.bool('timestamps')) q.timestamps = true;
     if (f.bool('follow')) q.follow = true;
     q.tail = f.string('tail');

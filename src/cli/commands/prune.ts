@@ -7,25 +7,11 @@ interface PruneReport {
   SpaceReclaimed?: number;
 }
 
-async function confirm(cli: Parameters<CommandSpec['run']>[0], message: string): Promise<boolean> {
+/** Whether to go on: --force, or the user answers y(es) to the warning. */
+async function askOrStop(cli: Parameters<CommandSpec['run']>[0], force: boolean, message: string): Promise<boolean> {
+  if (force) return true;
   cli.out(`${message}\nAre you sure you want to continue? [y/N] `);
-  const input = cli.streams.in;
-  const line = await new Promise<string>((resolve) => {
-    let buf = '';
-    const onData = (c: Buffer): void => {
-      buf += c.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        input.off('data', onData);
-        input.pause();
-        resolve(buf.slice(0, nl));
-      }
-    };
-    input.on('data', onData);
-    input.once('end', () => resolve(buf));
-    input.resume();
-  });
-  const answer = line.trim().toLowerCase();
+  const answer = ((await cli.lines().readLine()) ?? '').trim().toLowerCase();
   return answer === 'y' || answer === 'yes';
 }
 
@@ -39,7 +25,7 @@ export const containerPruneCommand: CommandSpec = {
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
   ],
   async run(cli, f) {
-    if (!f.bool('force') && !(await confirm(cli, 'WARNING! This will remove all stopped containers.'))) {
+    if (!(await askOrStop(cli, f.bool('force'), 'WARNING! This will remove all stopped containers.'))) {
       throw new StatusError(1, '');
     }
     const report = await cli.engine().post<PruneReport>('/containers/prune', filterQuery(f.list('filter')));
@@ -67,13 +53,6 @@ async function pruneImages(cli: Parameters<CommandSpec['run']>[0], all: boolean,
   const report = await cli.engine().post<ImagePruneReport>('/images/prune', { filters: filtersJson(filters, [['dangling', String(!all)]]) });
   const lines = (report?.ImagesDeleted ?? []).map((d) => (d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted ?? ''}`));
   return [report?.SpaceReclaimed ?? 0, section('Deleted Images:', lines)];
-}
-
-async function askOrStop(cli: Parameters<CommandSpec['run']>[0], force: boolean, message: string): Promise<boolean> {
-  if (force) return true;
-  cli.out(`${message}\nAre you sure you want to continue? [y/N] `);
-  const answer = ((await cli.lines().readLine()) ?? '').trim().toLowerCase();
-  return answer === 'y' || answer === 'yes';
 }
 
 export const imagePruneCommand: CommandSpec = {

@@ -1,6 +1,6 @@
 import type { ContainerInspect } from '../../client/types';
 import { StatusError, errorText, type CommandSpec } from '../cli';
-import { attach, monitorTtySize, proxySignals, registerWait } from './attach-io';
+import { attach, followAttached, proxySignals, registerWait } from './attach-io';
 
 export const startCommand: CommandSpec = {
   name: 'start',
@@ -34,13 +34,7 @@ export const startCommand: CommandSpec = {
         unproxy();
         throw err;
       }
-      const unresize = tty ? monitorTtySize(cli, c.Id) : () => undefined;
-      try {
-        await attached.done;
-      } finally {
-        unproxy();
-        unresize();
-      }
+      await followAttached(cli, c.Id, attached, { tty, unproxy });
       if (attached.detached()) return 0;
       const status = await wait.status();
       return status;

@@ -1,27 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, type SpecInput } from './spec';
+import { buildSpec } from './spec';
 import { INIT_PATH } from './extras';
-import { DEFAULT_CAPABILITIES } from './capabilities';
+import { testSpecInput } from './test-input';
 import { ociRlimits } from './resources';
 
-const base: SpecInput = {
-  id: 'abc',
-  rootfs: '/r/merged',
-  args: ['sh', '-c', 'true'],
-  env: ['PATH=/bin'],
-  cwd: '/',
-  uid: 0,
-  gid: 0,
-  additionalGids: [],
-  hostname: 'abc',
-  tty: false,
-  openStdin: false,
-  etcFiles: { hosts: '/r/hosts', hostname: '/r/hostname', resolvConf: '/r/resolv.conf' },
-  cgroupsPath: '/berth/abc',
-  networkNamespace: 'new',
-  bounding: [...DEFAULT_CAPABILITIES],
-};
+const base = testSpecInput({ args: ['sh', '-c', 'true'] });
 const types = (s: ReturnType<typeof buildSpec>): string[] => (s.linux.namespaces as { type: string }[]).map((n) => n.type);
 
 test('namespace modes: host removes the namespace, container:<id> joins by path, cgroupns private adds one', () => {

@@ -1,26 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, mergeEnv, MASKED_PATHS, parseSecurityOpts, type SpecInput } from './spec';
+import { buildSpec, mergeEnv, MASKED_PATHS, parseSecurityOpts } from './spec';
 import { DEFAULT_CAPABILITIES } from './capabilities';
+import { testSpecInput } from './test-input';
 import { resolvConf } from '../../daemon/containers';
 
-const base: SpecInput = {
-  id: 'abc',
-  rootfs: '/r/merged',
-  args: ['sh'],
-  env: ['PATH=/bin'],
-  cwd: '/',
-  uid: 0,
-  gid: 0,
-  additionalGids: [],
-  hostname: 'abc',
-  tty: false,
-  openStdin: false,
-  etcFiles: { hosts: '/r/hosts', hostname: '/r/hostname', resolvConf: '/r/resolv.conf' },
-  cgroupsPath: '/berth/abc',
-  networkNamespace: 'new',
-  bounding: [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'],
-};
+const base = testSpecInput({ bounding: [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] });
 
 test("default spec: Docker's namespaces, capabilities, masked paths and mounts", () => {
   const s = buildSpec(base);
