@@ -177,10 +177,17 @@ function randomSpec(r: Rng, routes: RouteTemplate[]): Spec {
   const prefix = r.pick(['/v1.41', '/v1.41', '/v1.41', '/v1.41', '', '/v1.24', '/v9.99', '/v0.1', '/vX', '/v1.41/v1.41']);
   const q: string[] = [];
   for (let i = r.int(4); i > 0; i--) q.push(`${r.pick(QKEYS)}=${r.pick(QVALUES)}`);
+  // Forced parameters replace any random one of the same key: a handler reads the first value
+  // of a repeated key (as Go's Form.Get does), so a random `filters=` before the bad one made
+  // a real, unfiltered prune of the fixtures.
+  const force = (key: string, value: string): void => {
+    for (let i = q.length - 1; i >= 0; i--) if (q[i].startsWith(`${key}=`)) q.splice(i, 1);
+    q.unshift(`${key}=${value}`);
+  };
   // Prune with a filter it must reject: a prune that ignores it would remove the fixtures (and fail the state check).
-  if (/prune$/.test(route.template)) q.push('filters=%7Bbad');
+  if (/prune$/.test(route.template)) force('filters', '%7Bbad');
   // A pull must never find a valid reference to fetch.
-  if (route.template.endsWith('/images/create')) q.push(`fromImage=${r.pick(['..%2Fx', 'x%2FUPPER', '%00', 'a%3A%3Ab', '-x'])}`);
+  if (route.template.endsWith('/images/create')) force('fromImage', r.pick(['..%2Fx', 'x%2FUPPER', '%00', 'a%3A%3Ab', '-x']));
   const p = `${prefix}${fillTemplate(route.template, name)}${q.length ? '?' + q.join('&') : ''}`;
   return { method, path: p, route: `${route.method} ${route.template.replace(/\u0000/g, '{}')}`, upgrade: r.chance(0.06), ...(readOnly && r.chance(0.7) ? {} : randomBody(r, route)) };
 }

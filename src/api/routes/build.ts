@@ -1,5 +1,5 @@
 import type { Router } from '../server';
-import { boolParam, sendJson } from '../server';
+import { boolParam, filtersParam, sendJson } from '../server';
 import { invalidArgument } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
 import type { BuildOptions } from '../../build/builder';
@@ -52,6 +52,9 @@ export function buildRoutes(r: Router, d: Daemon): void {
   });
 
   r.add('POST', /^\/build\/prune$/, (ctx) => {
+    // The cache is pruned whole: a filter berth cannot apply is refused rather than ignored.
+    const filters = Object.keys(filtersParam(ctx.query));
+    if (filters.length) throw invalidArgument(`invalid filter '${filters[0]}': berth's build cache is pruned whole`);
     const n = d.builder.pruneCache();
     const freed = d.gcLayers();
     sendJson(ctx, 200, { CachesDeleted: n ? [`${n} cache entries`] : [], SpaceReclaimed: freed });
