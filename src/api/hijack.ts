@@ -18,6 +18,33 @@ export function upgrade(sock: Duplex, tty: boolean): void {
   sock.write(`HTTP/1.1 101 UPGRADED\r\n${Object.entries(hdrs).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
 }
 
+/**
+ * How long output written right after the 101 answer is held back. docker-py (and other Python
+ * clients on http.client) read the answer through a buffered reader, then read the stream from
+ * the raw socket: bytes that arrived together with the headers sit in that buffer and are lost
+ * (attach with logs=1, a quick TTY exec). Holding early output back until the client has had time
+ * to read the headers alone keeps them; clients that keep their buffer (docker CLI, dockerode) only
+ * see the first bytes a little later.
+ */
+export const UPGRADE_SETTLE_MS = 50;
+
+/** Answers 101 and returns a writer for the stream that holds back output during the settle time. */
+export function upgradedWriter(sock: Duplex, tty: boolean): { write(b: Buffer): void; end(): void } {
+  upgrade(sock, tty);
+  let held: Buffer[] | undefined = [];
+  let ending = false;
+  setTimeout(() => {
+    const q = held ?? [];
+    held = undefined;
+    for (const b of q) sock.write(b);
+    if (ending) sock.end();
+  }, UPGRADE_SETTLE_MS).unref();
+  return {
+    write: (b) => (held ? held.push(b) : sock.write(b)),
+    end: () => (held ? (ending = true) : sock.end()),
+  };
+}
+
 /** Validates a `detachKeys` value early (400 before the stream starts). */
 export function detachKeys(spec: string | null | undefined): Buffer {
   try {

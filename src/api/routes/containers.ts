@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Router, Ctx } from '../server';
 import { boolParam, filtersParam, intParam, readJsonObject, sendJson } from '../server';
-import { contentType, detachKeys, pipeInput, upgrade } from '../hijack';
+import { contentType, detachKeys, pipeInput, upgradedWriter } from '../hijack';
 import { resizeTerminal } from '../../daemon/stdio';
 import { invalidArgument, notFound, conflict } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
@@ -294,9 +294,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
     let unsubscribe = (): void => undefined;
     if (ctx.upgrade) {
       const sock = ctx.upgrade.socket;
-      upgrade(sock, tty);
-      write = (b) => sock.write(b);
-      end = () => sock.end();
+      ({ write, end } = upgradedWriter(sock, tty));
       sock.on('error', () => undefined);
       if (boolParam(q, 'stdin') && c.Config.OpenStdin) {
         pipeInput(sock, ctx.upgrade.head, tty, keys, {
