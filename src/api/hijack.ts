@@ -95,6 +95,30 @@ export function pipeInput(sock: Duplex, head: Buffer | undefined, tty: boolean, 
  * to the upgrade handler, body included. Returns the body and what followed it (stdin).
  */
 export async function upgradeBody(sock: Duplex, head: Buffer, contentLength: number): Promise<{ body: Record<string, any>; rest: Buffer }> {
+  const buf = await upgradeBodyBytes(sock, head, contentLength);
+  const text = buf.subarray(0, contentLength).toString('utf8').trim();
+  let body: unknown = {};
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      throw invalidArgument(`invalid JSON in request body: ${(e as Error).message}`);
+    }
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('request body must be a JSON object');
+  return { body: body as Record<string, any>, rest: buf.subarray(contentLength) };
+}
+
+/**
+ * What follows the body of an upgraded request whose body means nothing (attach): dockerode sends
+ * its options as a JSON body there, which dockerd drops; it must not reach the container's stdin.
+ */
+export async function afterUpgradeBody(sock: Duplex, head: Buffer, contentLength: number): Promise<Buffer> {
+  return (await upgradeBodyBytes(sock, head, contentLength)).subarray(contentLength);
+}
+
+/** Reads until `contentLength` bytes of body are at hand; returns them with whatever followed. */
+async function upgradeBodyBytes(sock: Duplex, head: Buffer, contentLength: number): Promise<Buffer> {
   let buf = head;
   if (buf.length < contentLength) {
     buf = await new Promise<Buffer>((resolve, reject) => {
@@ -115,15 +139,5 @@ export async function upgradeBody(sock: Duplex, head: Buffer, contentLength: num
       sock.once('end', onEnd);
     });
   }
-  const text = buf.subarray(0, contentLength).toString('utf8').trim();
-  let body: unknown = {};
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      throw invalidArgument(`invalid JSON in request body: ${(e as Error).message}`);
-    }
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('request body must be a JSON object');
-  return { body: body as Record<string, any>, rest: buf.subarray(contentLength) };
+  return buf;
 }

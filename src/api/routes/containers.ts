@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Router, Ctx } from '../server';
 import { boolParam, filtersParam, intParam, readJsonObject, sendJson } from '../server';
-import { contentType, detachKeys, pipeInput, upgradedWriter } from '../hijack';
+import { afterUpgradeBody, contentType, detachKeys, pipeInput, upgradedWriter } from '../hijack';
 import { resizeTerminal } from '../../daemon/stdio';
 import { invalidArgument, notFound, conflict } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
@@ -294,10 +294,11 @@ export function containerRoutes(r: Router, d: Daemon): void {
     let unsubscribe = (): void => undefined;
     if (ctx.upgrade) {
       const sock = ctx.upgrade.socket;
+      const head = await afterUpgradeBody(sock, ctx.upgrade.head, Number(ctx.req.headers['content-length'] ?? 0));
       ({ write, end } = upgradedWriter(sock, tty));
       sock.on('error', () => undefined);
       if (boolParam(q, 'stdin') && c.Config.OpenStdin) {
-        pipeInput(sock, ctx.upgrade.head, tty, keys, {
+        pipeInput(sock, head, tty, keys, {
           write: (b) => M.stdin.write(c.Id, b),
           // docker closes the container's stdin at the client's EOF only for StdinOnce without a TTY.
           end: () => c.Config.StdinOnce && !tty && M.stdin.end(c.Id),
@@ -308,6 +309,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
         });
       } else {
         sock.on('data', () => undefined);
+        sock.resume(); // afterUpgradeBody may have paused it
       }
     } else {
       const res = ctx.res as http.ServerResponse;
