@@ -105,8 +105,9 @@ def scenario_exec():
         gen = c.exec_run(["sh", "-c", "echo a; echo b"], stream=True).output
         assert b"".join(gen) == b"a\nb\n"
         # tty exec
-        res = c.exec_run(["echo", "tty"], tty=True)
-        assert res.output == b"tty\r\n", res.output
+        for _ in range(20):
+            res = c.exec_run(["echo", "tty"], tty=True)
+            assert res.output == b"tty\r\n", res.output
     finally:
         cleanup(c)
 
@@ -382,7 +383,9 @@ def scenario_live_events_attach():
         # attach(logs=True) without stream replays the log (a stream on a stopped container waits
         # for its next start, as Docker's does, so it is not used here)
         assert c.attach(stdout=True, stderr=True, logs=True) == b"a\nb\n"
-        assert c.attach(stdout=True, stderr=False, logs=True) == b"a\n"
+        # repeated: output sent together with the 101 headers used to be lost now and then
+        for _ in range(20):
+            assert c.attach(stdout=True, stderr=False, logs=True) == b"a\n"
         # run() without detach: output of stdout and stderr, ContainerError on failure
         assert client.containers.run(IMAGE, ["sh", "-c", "echo o; echo e >&2"], stderr=True, remove=True) == b"o\ne\n"
         try:

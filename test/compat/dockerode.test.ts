@@ -187,18 +187,20 @@ describe('dockerode against berthd', { skip }, () => {
     }
   });
 
-  test('getEvents with since/until and filters returns create, start, die', async () => {
+  test('getEvents with since/until and filters returns create, start, attach, kill, die, destroy', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
-    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], Labels: { compat: 'dockerode-events' } });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '300'], Labels: { compat: 'dockerode-events' } });
     await c.start();
-    await c.wait();
-    await c.remove();
+    await c.attach({ stream: false, logs: true, stdout: true });
+    await c.remove({ force: true });
     const until = Math.floor(Date.now() / 1000) + 1;
     const stream = (await docker.getEvents({ since, until, filters: { container: [c.id] } })) as unknown as Readable;
     const evs = (await collect(stream)).toString().trim().split('\n').map((l) => JSON.parse(l) as { Action: string; Type: string; Actor: { ID: string; Attributes: Record<string, string> } });
-    assert.deepEqual(evs.map((e) => e.Action).filter((a) => ['create', 'start', 'die', 'destroy'].includes(a)), ['create', 'start', 'die', 'destroy']);
+    assert.deepEqual(evs.map((e) => e.Action), ['create', 'start', 'attach', 'kill', 'die', 'destroy']);
     for (const e of evs) assert.equal(e.Actor.ID, c.id);
     assert.equal(evs.find((e) => e.Action === 'create')?.Actor.Attributes.compat, 'dockerode-events');
+    assert.equal(evs.find((e) => e.Action === 'kill')?.Actor.Attributes.signal, '9');
+    assert.equal(evs.find((e) => e.Action === 'die')?.Actor.Attributes.exitCode, '137');
   });
 
   test('stats, top, pause/unpause, update, restart policy', async () => {

@@ -320,6 +320,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
     }
     const w = entryWriter(tty, false, write, streams);
     if (logs) for (const e of M.readLogs(c.Id, {}).entries) w(e);
+    M.emit('event', { Type: 'container', Action: 'attach', id: c.Id, c }); // as dockerd, after the log replay
     if (!stream) return end();
     unsubscribe = M.attach(c.Id, (e) => {
       if (e === null) {
