@@ -71,7 +71,21 @@ def scenario_attach_stdin():
         assert b"bye:world\n" in out, out
         raw.close()
         s.close()
-        assert c.wait(timeout=60) == {"StatusCode": 0, "Error": None} or c.wait(timeout=60)["StatusCode"] == 0
+        assert c.wait(timeout=60)["StatusCode"] == 0
+    finally:
+        cleanup(c)
+    # docker-py sets StdinOnce with stdin_open: a half-close of the socket is the container's EOF
+    c = client.containers.create(IMAGE, ["sh", "-c", "cat; echo eof"], stdin_open=True)
+    try:
+        assert api.inspect_container(c.id)["Config"]["StdinOnce"] is True
+        s = c.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+        raw = s._sock
+        c.start()
+        raw.sendall(b"abc\n")
+        raw.shutdown(socket.SHUT_WR)
+        out = read_socket_until(raw, b"eof\n")
+        assert out == b"abc\neof\n", out
+        assert c.wait(timeout=60)["StatusCode"] == 0
     finally:
         cleanup(c)
 

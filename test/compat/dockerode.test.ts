@@ -322,8 +322,9 @@ describe('dockerode against berthd', { skip }, () => {
       Image: 'busybox:latest',
       Cmd: ['sh', '-c', 'cat /cfg/app.conf; echo Ready to accept connections; exec sleep 300'],
       Labels: { 'org.testcontainers': 'true', 'org.testcontainers.session-id': session },
-      ExposedPorts: { '8080/tcp': {} },
-      HostConfig: { PublishAllPorts: true },
+      ExposedPorts: { '8080/tcp': {}, '9000/tcp': {} },
+      // testcontainers-node asks for -P; docker-java binds each port with an empty HostPort
+      HostConfig: { PublishAllPorts: true, PortBindings: { '9000/tcp': [{ HostIp: '', HostPort: '' }] } },
     });
     try {
       await c.putArchive(tarOf({ 'cfg/app.conf': 'setting=1\n' }), { path: '/' });
@@ -336,8 +337,10 @@ describe('dockerode against berthd', { skip }, () => {
       assert.equal(demux(await collect((await ex.start({})) as Readable)).out, 'setting=1\n');
       assert.equal((await ex.inspect()).ExitCode, 0);
       const insp = await c.inspect();
-      const bound = insp.NetworkSettings.Ports['8080/tcp'];
-      assert.ok(bound && Number(bound[0].HostPort) > 0, JSON.stringify(insp.NetworkSettings.Ports));
+      for (const port of ['8080/tcp', '9000/tcp']) {
+        const bound = insp.NetworkSettings.Ports[port];
+        assert.ok(bound && Number(bound[0].HostPort) > 0, JSON.stringify(insp.NetworkSettings.Ports));
+      }
       assert.equal(insp.Config.Labels['org.testcontainers.session-id'], session);
       const listed = await docker.listContainers({ filters: { label: [`org.testcontainers.session-id=${session}`] } });
       assert.deepEqual(listed.map((x) => x.Id), [c.id]);
