@@ -400,6 +400,16 @@ def scenario_live_events_attach():
         # repeated: output sent together with the 101 headers used to be lost now and then
         for _ in range(20):
             assert c.attach(stdout=True, stderr=False, logs=True) == b"a\n"
+        # attach(stream, logs) to a running container: the log so far, then what follows, each line once
+        for tty in (False, True, False, True):
+            r = client.containers.run(IMAGE, ["sh", "-c", "for i in 0 1 2 3; do echo n$i; sleep 0.3; done"],
+                                      detach=True, tty=tty)
+            try:
+                time.sleep(0.4)
+                out = b"".join(r.attach(stream=True, logs=True, stdout=True, stderr=True)).replace(b"\r", b"")
+                assert out == b"n0\nn1\nn2\nn3\n", (tty, out)
+            finally:
+                cleanup(r)
         # run() without detach: output of stdout and stderr, ContainerError on failure
         assert client.containers.run(IMAGE, ["sh", "-c", "echo o; echo e >&2"], stderr=True, remove=True) == b"o\ne\n"
         try:

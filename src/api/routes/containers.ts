@@ -319,14 +319,20 @@ export function containerRoutes(r: Router, d: Daemon): void {
       end = () => res.end();
     }
     const w = entryWriter(tty, false, write, streams);
-    if (logs) for (const e of M.readLogs(c.Id, {}).entries) w(e);
+    const replayed = logs ? M.readLogs(c.Id, {}).entries : [];
+    for (const e of replayed) w(e);
     M.emit('event', { Type: 'container', Action: 'attach', id: c.Id, c }); // as dockerd, after the log replay
     if (!stream) return end();
+    // The daemon's log follower may lag behind the file just replayed: skip what was sent already.
+    let last = replayed.at(-1);
     unsubscribe = M.attach(c.Id, (e) => {
       if (e === null) {
         unsubscribe();
         end();
-      } else w(e);
+      } else if (!last || e.ms > last.ms || (e.ms === last.ms && e.nanos > last.nanos)) {
+        last = undefined;
+        w(e);
+      }
     });
     const sock = ctx.upgrade?.socket ?? ctx.req.socket;
     sock.on('close', unsubscribe);
