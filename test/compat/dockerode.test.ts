@@ -297,6 +297,8 @@ describe('dockerode against berthd', { skip }, () => {
       const ts = Date.parse(line.split(' ')[0]);
       assert.equal(demux((await c.logs({ stdout: true, since: Math.floor(ts / 1000) + 2 })) as unknown as Buffer).out, '');
       assert.equal(demux((await c.logs({ stdout: true, since: Math.floor(ts / 1000) - 1 })) as unknown as Buffer).out, 'one\ntwo\n');
+      assert.equal(demux((await c.logs({ stdout: true, until: Math.floor(ts / 1000) - 1 })) as unknown as Buffer).out, '');
+      assert.equal(demux((await c.logs({ stdout: true, since: Math.floor(ts / 1000) - 1, until: Math.floor(ts / 1000) + 2, tail: 1 })) as unknown as Buffer).out, 'two\n');
     } finally {
       await c.remove({ force: true });
     }
