@@ -944,6 +944,8 @@ export class ContainerManager extends EventEmitter {
       else if (c.State.Running) {
         const rt = this.opts.runtimes[c.berth.runtime];
         const exited = this.waitExitFile(c.Id, rt);
+        // dockerd kills a running container before removing it, and says so (kill, die, destroy)
+        this.emit('event', { Type: 'container', Action: 'kill', id: c.Id, c, attrs: { signal: '9' } });
         await this.signal(c, 'SIGKILL');
         await withTimeout(exited.promise, 10_000);
         exited.cancel();

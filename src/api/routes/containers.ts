@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Router, Ctx } from '../server';
 import { boolParam, filtersParam, intParam, readJsonObject, sendJson } from '../server';
-import { contentType, detachKeys, pipeInput, upgrade } from '../hijack';
+import { afterUpgradeBody, contentType, detachKeys, pipeInput, upgradedWriter, settleTime } from '../hijack';
 import { resizeTerminal } from '../../daemon/stdio';
 import { invalidArgument, notFound, conflict } from '../../core/errors';
 import type { Daemon } from '../../daemon/daemon';
@@ -297,12 +297,11 @@ export function containerRoutes(r: Router, d: Daemon): void {
     let unsubscribe = (): void => undefined;
     if (ctx.upgrade) {
       const sock = ctx.upgrade.socket;
-      upgrade(sock, tty);
-      write = (b) => sock.write(b);
-      end = () => sock.end();
+      const head = await afterUpgradeBody(sock, ctx.upgrade.head, Number(ctx.req.headers['content-length'] ?? 0));
+      ({ write, end } = upgradedWriter(sock, tty, settleTime(ctx.req)));
       sock.on('error', () => undefined);
       if (boolParam(q, 'stdin') && c.Config.OpenStdin) {
-        pipeInput(sock, ctx.upgrade.head, tty, keys, {
+        pipeInput(sock, head, tty, keys, {
           write: (b) => M.stdin.write(c.Id, b),
           // docker closes the container's stdin at the client's EOF only for StdinOnce without a TTY.
           end: () => c.Config.StdinOnce && !tty && M.stdin.end(c.Id),
@@ -313,6 +312,7 @@ export function containerRoutes(r: Router, d: Daemon): void {
         });
       } else {
         sock.on('data', () => undefined);
+        sock.resume(); // afterUpgradeBody may have paused it
       }
     } else {
       const res = ctx.res as http.ServerResponse;
@@ -322,13 +322,20 @@ export function containerRoutes(r: Router, d: Daemon): void {
       end = () => res.end();
     }
     const w = entryWriter(tty, false, write, streams);
-    if (logs) for (const e of M.readLogs(c.Id, {}).entries) w(e);
+    const replayed = logs ? M.readLogs(c.Id, {}).entries : [];
+    for (const e of replayed) w(e);
+    M.emit('event', { Type: 'container', Action: 'attach', id: c.Id, c }); // as dockerd, after the log replay
     if (!stream) return end();
+    // The daemon's log follower may lag behind the file just replayed: skip what was sent already.
+    let last = replayed.at(-1);
     unsubscribe = M.attach(c.Id, (e) => {
       if (e === null) {
         unsubscribe();
         end();
-      } else w(e);
+      } else if (!last || e.ms > last.ms || (e.ms === last.ms && e.nanos > last.nanos)) {
+        last = undefined;
+        w(e);
+      }
     });
     const sock = ctx.upgrade?.socket ?? ctx.req.socket;
     sock.on('close', unsubscribe);

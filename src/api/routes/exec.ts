@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { Router, Ctx } from '../server';
 import { intParam, readJsonObject, sendJson } from '../server';
-import { contentType, detachKeys, pipeInput, upgrade, upgradeBody } from '../hijack';
+import { contentType, detachKeys, pipeInput, upgradeBody, upgradedWriter, settleTime } from '../hijack';
 import { frame } from '../stream';
 import { BerthError } from '../../core/errors';
 import type { ExecManager, ExecRun } from '../../daemon/exec';
@@ -70,8 +70,7 @@ function openStream(ctx: Ctx, tty: boolean): Out {
   if (ctx.upgrade) {
     const sock = ctx.upgrade.socket;
     sock.on('error', () => undefined);
-    upgrade(sock, tty);
-    return { write: (b) => sock.write(b), end: () => sock.end(), sock };
+    return { ...upgradedWriter(sock, tty, settleTime(ctx.req)), sock };
   }
   const res = ctx.res!;
   res.writeHead(200, { 'Content-Type': contentType(tty) });
