@@ -32,6 +32,7 @@ import { type Cidr6, contains6, formatCidr6, formatIp6, overlaps6, parseCidr6, p
 import {
   addHostsEntries,
   hostsFile,
+  loopbackIPv6,
   isLoopback,
   macFromIp,
   matchNetwork,
@@ -47,7 +48,7 @@ import {
   type NetworkRecord,
 } from './model';
 import { type Link, type LinkTarget, linkEnv, linkHost, parseLink } from './links';
-import { createNetns, isNetns, removeNetns } from './netns';
+import { createNetns, isNetns, removeNetns, setInterfaceIPv6 } from './netns';
 import { holdPort, holdPorts, portRequests, type HeldPort, type PortMapping } from './ports';
 
 export interface NetworkOptions {
@@ -745,7 +746,7 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     await lo;
     if (sb.ports.length) await this.firewall.sync();
     extra.push(...links.map(({ link, target }) => linkHost(link, target)));
-    const hosts = hostsFile(extra, states.length ? this.hostsSelf(c, states) : undefined);
+    const hosts = hostsFile(extra, states.length ? this.hostsSelf(c, states) : undefined, loopbackIPv6(c.HostConfig.Sysctls as Record<string, string> | undefined));
     const userNet = nets.find((n) => this.isUserBridge(n));
     const resolv = userNet
       ? userNetworkResolvConf(userNet.berth.gateway!, c.HostConfig.DnsSearch ?? [], c.HostConfig.DnsOptions ?? [], readText('/etc/resolv.conf'))
@@ -799,6 +800,8 @@ export class NetworkManager implements ContainerNetworking, DnsBackend {
     }
     this.setState(c.Id, n.Id, st);
     await this.cni.exec('ADD', this.cniConf(n, st, defaultRoute), { containerId: c.Id, netns, ifname });
+    // IPv6 on the interface only when its network has it (Docker 26+: no fe80:: on IPv4-only networks)
+    if (!pool6) setInterfaceIPv6(netns, ifname, false);
     this.opts.emit?.('connect', n, { container: c.Id, type: 'bridge' });
     return st;
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addHostsEntries, hostsFile, macFromIp, removeHostsEntries, parseExtraHosts, userNetworkResolvConf } from './model';
+import { addHostsEntries, hostsFile, loopbackIPv6, macFromIp, removeHostsEntries, parseExtraHosts, userNetworkResolvConf } from './model';
 
 test('MAC from the address, as Docker did', () => {
   assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
@@ -36,4 +36,14 @@ test("a user network's resolv.conf: berth's server, the host's search list, ndot
   const host = 'nameserver 10.255.255.53\nsearch corp.example\noptions edns0\n';
   assert.equal(userNetworkResolvConf('10.213.1.1', [], [], host), 'search corp.example\nnameserver 10.213.1.1\noptions ndots:0 edns0\n');
   assert.equal(userNetworkResolvConf('10.213.1.1', ['a.b'], ['ndots:2'], host), 'search a.b\nnameserver 10.213.1.1\noptions ndots:2\n');
+});
+
+test('/etc/hosts leaves out the IPv6 lines when a --sysctl takes ::1 off lo', () => {
+  assert.equal(loopbackIPv6(undefined), true);
+  assert.equal(loopbackIPv6({ 'net.ipv6.conf.all.disable_ipv6': '0' }), true);
+  assert.equal(loopbackIPv6({ 'net.ipv6.conf.eth0.disable_ipv6': '1' }), true);
+  assert.equal(loopbackIPv6({ 'net.ipv6.conf.all.disable_ipv6': '1' }), false);
+  assert.equal(loopbackIPv6({ 'net/ipv6/conf/lo/disable_ipv6': '1' }), false);
+  assert.equal(hostsFile([{ name: 'x', ip: '1.1.1.1' }], { ips: ['10.0.0.2'], hostname: 'web' }, false), '127.0.0.1\tlocalhost\n1.1.1.1\tx\n10.0.0.2\tweb\n');
+  assert.match(hostsFile([], undefined), /^::1\tlocalhost ip6-localhost ip6-loopback$/m);
 });

@@ -113,11 +113,21 @@ export interface HostsSelf {
 }
 
 /**
+ * Whether a container's namespace keeps ::1 on lo: IPv6 is on unless the user's --sysctl turns
+ * it off for all interfaces or for lo (runc applies those after berth configured the namespace).
+ */
+export function loopbackIPv6(sysctls: Record<string, string> | undefined): boolean {
+  const off = (k: string): boolean => (sysctls?.[k] ?? sysctls?.[k.replace(/\./g, '/')])?.trim() === '1';
+  return !off('net.ipv6.conf.all.disable_ipv6') && !off('net.ipv6.conf.lo.disable_ipv6');
+}
+
+/**
  * The container's /etc/hosts, as Docker writes it: the defaults, extra hosts, then a line for
  * each of its own addresses (one per network and address family, in the order they came).
  */
-export function hostsFile(extra: { name: string; ip: string }[], self: HostsSelf | undefined): string {
-  let s = HOSTS_BASE;
+export function hostsFile(extra: { name: string; ip: string }[], self: HostsSelf | undefined, ipv6 = true): string {
+  // Docker 26+ leaves out the IPv6 lines when the container's lo has no ::1
+  let s = ipv6 ? HOSTS_BASE : HOSTS_BASE.split('\n')[0] + '\n';
   for (const e of extra) s += `${e.ip}\t${e.name}\n`;
   return self ? addHostsEntries(s, self) : s;
 }

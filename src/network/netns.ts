@@ -64,6 +64,49 @@ function namespaceDefaults(): void {
   for (const conf of ['all', 'default']) set(`ipv6/conf/${conf}/accept_dad`, '0');
 }
 
+/**
+ * Turns IPv6 on or off on one interface of the namespace mounted at `file`
+ * (net.ipv6.conf.<ifname>.disable_ipv6), as Docker 26+ does for each endpoint: on if and only if
+ * its network is IPv6-enabled, so an interface on an IPv4-only network has no link-local fe80::
+ * address and joins no IPv6 multicast group. The namespace as a whole (`all`, `default`, and lo
+ * with its ::1) keeps IPv6; a user's --sysctl is applied by the runtime afterwards and wins.
+ * Disabling drops the addresses the kernel had already given the interface.
+ */
+export function setInterfaceIPv6(file: string, ifname: string, enable: boolean): void {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new Error(`invalid interface name ${ifname}`);
+  inNetns(file, () => {
+    try {
+      fs.writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, enable ? '0' : '1');
+    } catch (e) {
+      // no IPv6 in this kernel: nothing to disable (and nothing to enable)
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  });
+}
+
+/** Runs `fn` (synchronous) on berthd's main thread inside the namespace mounted at `file`. */
+function inNetns(file: string, fn: () => void): void {
+  const n = native();
+  const home = fs.openSync('/proc/thread-self/ns/net', 'r');
+  const target = fs.openSync(file, 'r');
+  try {
+    n.setns(target, CLONE_NEWNET);
+    try {
+      fn();
+    } finally {
+      try {
+        n.setns(home, CLONE_NEWNET);
+      } catch (e) {
+        process.stderr.write(`berthd: cannot return to the host network namespace: ${(e as Error).message}\n`);
+        process.exit(70);
+      }
+    }
+  } finally {
+    fs.closeSync(target);
+    fs.closeSync(home);
+  }
+}
+
 /** True when `file` is a mounted network namespace (and not just the empty file under it). */
 export function isNetns(file: string): boolean {
   try {

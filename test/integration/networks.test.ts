@@ -357,6 +357,37 @@ describe('networks', { skip }, () => {
     assert.match(bad.stderr, /IPv6 subnet provided without --ipv6/);
   });
 
+  test('IPv6 per interface, as Docker 26+: off on IPv4-only networks (no fe80::), on with the network; lo keeps ::1; --sysctl wins', async () => {
+    const prefix = `fd00:b5e7:${parseInt(tag.slice(0, 4), 16).toString(16)}:3`;
+    const probe = (ifs: string[]): string =>
+      [...ifs.map((i) => `echo ${i}=$(cat /proc/sys/net/ipv6/conf/${i}/disable_ipv6); ip -6 addr show dev ${i} | grep -o 'inet6 [^ ]*'`), 'true'].join('; ');
+    // the default bridge (IPv4 only): eth0 has IPv6 off and no address at all; lo and the namespace keep it
+    const def = ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `${probe(['eth0', 'lo'])}; cat /proc/sys/net/ipv6/conf/all/disable_ipv6`]), 'default bridge');
+    assert.equal(def, 'eth0=1\nlo=0\ninet6 ::1/128\n0\n');
+    assert.match(ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'cat', '/etc/hosts']), 'hosts'), /^::1\tlocalhost ip6-localhost ip6-loopback$/m);
+    // --network none: only lo, with ::1
+    assert.equal(ok(d.docker(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', probe(['lo'])]), 'none'), 'lo=0\ninet6 ::1/128\n');
+    // an IPv6 network: its address and a link-local one
+    ok(d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, 'nt-v6on']), 'create');
+    track('nt-v6on');
+    const on = ok(d.docker(['run', '--rm', '--network', 'nt-v6on', '--ip6', `${prefix}::9`, 'busybox', 'sh', '-c', probe(['eth0'])]), 'IPv6 network');
+    assert.match(on, new RegExp(`^eth0=0\ninet6 ${prefix}::9/64\ninet6 fe80::[0-9a-f:]+/64\n$`));
+    // connected while running: the new interface has IPv6, eth0 (default bridge) still has none
+    ok(d.docker(['run', '-d', '--name', 'nt-v6late', '--dns', '127.0.0.1', 'busybox', 'sleep', '300']), 'run');
+    ok(d.docker(['network', 'connect', '--ip6', `${prefix}::10`, 'nt-v6on', 'nt-v6late']), 'connect');
+    const late = ok(d.docker(['exec', 'nt-v6late', 'sh', '-c', probe(['eth0', 'eth1'])]), 'after connect');
+    assert.match(late, new RegExp(`^eth0=1\neth1=0\ninet6 ${prefix}::10/64\ninet6 fe80::[0-9a-f:]+/64\n$`));
+    ok(d.docker(['rm', '-f', 'nt-v6late']), 'rm');
+    // the user's --sysctl is applied after berth's: IPv6 back on eth0 (a link-local address) ...
+    const back = ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', 'busybox', 'sh', '-c', `for i in $(seq 50); do ip -6 addr show dev eth0 | grep -q fe80 && break; sleep 0.1; done; ${probe(['eth0'])}`]), 'sysctl on');
+    assert.match(back, /^eth0=0\ninet6 fe80::[0-9a-f:]+\/64\n$/);
+    // ... or off everywhere: no ::1, and /etc/hosts without the IPv6 lines, as Docker writes it then
+    const off = ok(d.docker(['run', '--rm', '--dns', '127.0.0.1', '--sysctl', 'net.ipv6.conf.all.disable_ipv6=1', 'busybox', 'sh', '-c', `${probe(['lo'])}; cat /etc/hosts`]), 'sysctl off');
+    assert.match(off, /^lo=1\n127\.0\.0\.1\tlocalhost\n\d/);
+    assert.doesNotMatch(off, /::1|ip6-/);
+    ok(d.docker(['network', 'rm', 'nt-v6on']), 'network rm');
+  });
+
   test("connect adds the container's new address to its own /etc/hosts, disconnect takes it away (docker CLI)", async () => {
     // the container watches its own /etc/hosts for a line with the nt-b address and reports
     ok(d.docker(['network', 'create', '--subnet', '10.213.249.0/24', '--ip-range', '10.213.249.128/25', 'nt-hosts']), 'create');
