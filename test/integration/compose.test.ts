@@ -12,7 +12,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
+import { spawn } from 'node:child_process';
+import { BERTH, integrationSkipReason, waitFor, type RunResult } from '../helpers/daemon';
 import { busyboxDaemon } from '../helpers/suite';
 import { containerId, httpGet, projectObjects, writeProject } from '../helpers/compose-project';
 import { parseYaml } from '../../src/compose/yaml';
@@ -374,6 +375,104 @@ networks:
       assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
     } finally {
       compose(file, p, ['down', '-v', '--remove-orphans']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('up --exit-code-from: the first exit stops the others, the exit code is the service\'s', () => {
+    const dir = fs.mkdtempSync('/tmp/berth-compose-abort-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'abort';
+    try {
+      fs.writeFileSync(file, 'services:\n  a:\n    image: busybox\n    command: ["sh", "-c", "exit 3"]\n  b:\n    image: busybox\n    command: sleep 60\n    stop_signal: SIGKILL\n');
+      const started = Date.now();
+      const up = compose(file, p, ['up', '--exit-code-from', 'a']);
+      assert.equal(up.code, 3, `${up.stderr}${up.stdout}`);
+      assert.ok(Date.now() - started < 50_000, 'up waited for b to end by itself');
+      assert.match(up.stdout, new RegExp(`^${p}-a-1 exited with code 3$`, 'm'));
+      assert.match(up.stdout, /^Aborting on container exit\.\.\.$/m);
+      const state = (n: string): string => d.docker(['inspect', '-f', '{{.State.Status}}', n]).stdout.trim();
+      assert.deepEqual([state(`${p}-a-1`), state(`${p}-b-1`)], ['exited', 'exited']);
+      // Without --exit-code-from the code is the first exited container's; -d is refused.
+      fs.writeFileSync(file, 'services:\n  a:\n    image: busybox\n    command: ["sh", "-c", "sleep 1; exit 5"]\n  b:\n    image: busybox\n    command: sleep 60\n    stop_signal: SIGKILL\n');
+      assert.equal(compose(file, p, ['up', '--abort-on-container-exit']).code, 5);
+      assert.equal(state(`${p}-b-1`), 'exited');
+      const detached = compose(file, p, ['up', '-d', '--abort-on-container-exit']);
+      assert.notEqual(detached.code, 0);
+      assert.match(detached.stderr, /--abort-on-container-exit and --detach are incompatible/);
+      ok(compose(file, p, ['down']), 'down');
+      assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
+    } finally {
+      compose(file, p, ['down', '-v']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('pause and unpause: ps shows the containers paused, then running again', () => {
+    const dir = fs.mkdtempSync('/tmp/berth-compose-pause-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'pausing';
+    try {
+      fs.writeFileSync(file, 'services:\n  one:\n    image: busybox\n    command: sleep 1000\n    stop_signal: SIGKILL\n  two:\n    image: busybox\n    command: sleep 1000\n    stop_signal: SIGKILL\n');
+      ok(compose(file, p, ['up', '-d']), 'up -d');
+      const states = (): string => compose(file, p, ['ps', '--format', 'json']).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Service: string; State: string })
+        .map((c) => `${c.Service}:${c.State}`).sort().join(' ');
+      const paused = ok(compose(file, p, ['pause', 'one']), 'pause');
+      assert.equal(paused, '');
+      assert.equal(states(), 'one:paused two:running');
+      assert.match(ok(compose(file, p, ['ps']), 'ps'), new RegExp(`^${p}-one-1 .*Up .*\\(Paused\\)`, 'm'));
+      ok(compose(file, p, ['pause']), 'pause all');
+      assert.equal(states(), 'one:paused two:paused');
+      ok(compose(file, p, ['unpause']), 'unpause');
+      assert.equal(states(), 'one:running two:running');
+      ok(compose(file, p, ['down']), 'down');
+      assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
+    } finally {
+      compose(file, p, ['down', '-v']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('events: the project\'s container events as docker compose prints them, --json, per service', async () => {
+    const dir = fs.mkdtempSync('/tmp/berth-compose-events-');
+    const file = path.join(dir, 'compose.yaml');
+    const p = 'evt';
+    const watchers: { out: () => string; kill: () => void }[] = [];
+    const watch = (args: string[]): { out: () => string; kill: () => void } => {
+      const child = spawn(process.execPath, [BERTH, 'compose', '-f', file, '-p', p, 'events', ...args], { env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const w = { out: () => out, kill: () => child.kill('SIGKILL') };
+      watchers.push(w);
+      return w;
+    };
+    try {
+      fs.writeFileSync(file, 'services:\n  a:\n    image: busybox\n    command: sleep 1000\n    stop_signal: SIGKILL\n  b:\n    image: busybox\n    command: sleep 1000\n    stop_signal: SIGKILL\n');
+      // Another project's events must not show.
+      fs.writeFileSync(path.join(dir, 'other.yaml'), 'services:\n  a:\n    image: busybox\n    command: sleep 1000\n    stop_signal: SIGKILL\n');
+      const text = watch([]);
+      const json = watch(['--json', 'b']);
+      await new Promise((r) => setTimeout(r, 1500));
+      ok(d.berth(['compose', '-f', path.join(dir, 'other.yaml'), '-p', 'evt-other', 'up', '-d'], { timeout: 120_000 }), 'other up');
+      ok(compose(file, p, ['up', '-d']), 'up -d');
+      const a = containerId(d, `${p}-a-1`);
+      const b = containerId(d, `${p}-b-1`);
+      await waitFor(() => text.out().includes(` container start ${b} `) && text.out().includes(` container start ${a} `), 30_000, `text events (got ${text.out()})`);
+      await waitFor(() => json.out().includes('"action":"start"'), 30_000, `json events (got ${json.out()})`);
+      const start = text.out().split('\n').find((l) => l.includes(` container start ${a} `)) ?? '';
+      assert.match(start, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{6} container start ${a} \\((.+, )?image=busybox, name=${p}-a-1\\)$`));
+      assert.ok(!text.out().includes('com.docker.compose.'), text.out());
+      assert.ok(!text.out().includes('evt-other'), text.out());
+      const events = json.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; id: string; service: string; type: string; time: string; attributes: Record<string, string> });
+      assert.ok(events.length > 0 && events.every((e) => e.service === 'b' && e.id === b && e.type === 'container'), json.out());
+      const started = events.find((e) => e.action === 'start');
+      assert.equal(started?.attributes.name, `${p}-b-1`);
+      assert.ok(!Number.isNaN(Date.parse(started?.time ?? '')), json.out());
+      ok(compose(file, p, ['down']), 'down');
+      ok(d.berth(['compose', '-f', path.join(dir, 'other.yaml'), '-p', 'evt-other', 'down']), 'other down');
+      assert.deepEqual(projectObjects(d, p), { containers: [], networks: [], volumes: [] });
+    } finally {
+      for (const w of watchers) w.kill();
+      compose(file, p, ['down', '-v']);
+      d.berth(['compose', '-f', path.join(dir, 'other.yaml'), '-p', 'evt-other', 'down', '-v']);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

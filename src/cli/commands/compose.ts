@@ -20,6 +20,7 @@ import { humanDuration } from '../../util/units';
 import { parseFlags, flagUsages, FlagError, type FlagSpec, type ParsedFlags } from '../flags';
 import { StatusError, type Cli, type CommandSpec } from '../cli';
 import { attach, registerWait } from './attach-io';
+import { EventRow, rfc3339NanoFixed } from './events';
 
 const GLOBAL: FlagSpec[] = [
   { name: 'file', short: 'f', type: 'list', description: 'Compose configuration files' },
@@ -223,10 +224,16 @@ const SUBS: Record<string, Sub> = {
       { name: 'wait-timeout', type: 'int', default: 0, description: 'Maximum duration in seconds to wait for the project to be running|healthy' },
       b('remove-orphans', 'Remove containers for services not defined in the Compose file'),
       b('quiet-pull', 'Pull without printing progress information'),
+      b('abort-on-container-exit', 'Stops all containers if any container was stopped. Incompatible with -d'),
+      s('exit-code-from', 'Return the exit code of the selected service container. Implies --abort-on-container-exit'),
       timeoutFlag,
     ],
     async run(ctx, f) {
+      const exitCodeFrom = f.string('exit-code-from');
+      const abort = f.bool('abort-on-container-exit') || !!exitCodeFrom;
+      if (abort && f.bool('detach')) throw new StatusError(1, `--abort-on-container-exit and --detach are incompatible`);
       const p = ctx.project();
+      if (exitCodeFrom) p.service(exitCodeFrom);
       const ids = await p.up(
         {
           services: f.args,
@@ -252,12 +259,31 @@ const SUBS: Record<string, Sub> = {
       process.once('SIGINT', stop);
       const containers = (await p.containers()).filter((c) => ids.includes(c.Id));
       ctx.cli.println(`Attaching to ${containers.map(nameOf).join(', ')}`);
+      // --abort-on-container-exit: the first container to exit stops the others; the exit code is
+      // that container's, or with --exit-code-from the named service's container's.
+      let aborting: Promise<number> | undefined;
+      const abortAll = async (first: ContainerSummary, code: number): Promise<number> => {
+        ctx.cli.println('Aborting on container exit...');
+        for (const c of await p.containers()) if (ids.includes(c.Id)) await p.stopContainer(c, timeout(f));
+        if (!exitCodeFrom) return code;
+        const from = containers.find((c) => serviceOf(c) === exitCodeFrom) ?? first;
+        return from.Id === first.Id ? code : (await p.inspectState(from.Id)).ExitCode;
+      };
       const onEnd = async (c: ContainerSummary): Promise<void> => {
-        const st = await p.inspectState(c.Id).catch(() => undefined);
+        let st = await p.inspectState(c.Id).catch(() => undefined);
+        if (abort && st?.Running) {
+          await ctx.cli.engine().post(`/containers/${encodeURIComponent(c.Id)}/wait`).catch(() => undefined);
+          st = await p.inspectState(c.Id).catch(() => undefined);
+        }
         if (st && !st.Running) ctx.cli.println(`${nameOf(c)} exited with code ${st.ExitCode}`);
+        if (abort && st && !st.Running && !aborting) {
+          aborting = abortAll(c, st.ExitCode);
+          await aborting;
+        }
       };
       await streamLogs(ctx, containers, { follow: true, tail: 'all', timestamps: false, color: colorsOn(ctx, false), prefix: true, onEnd });
       process.off('SIGINT', stop);
+      if (aborting) return await aborting;
     },
   },
   down: {
@@ -397,6 +423,8 @@ const SUBS: Record<string, Sub> = {
   start: lifecycle('Start services', 'start', false),
   stop: lifecycle('Stop services', 'stop', true),
   restart: lifecycle('Restart service containers', 'restart', true),
+  pause: pauser('Pause services', 'pause'),
+  unpause: pauser('Unpause services', 'unpause'),
   kill: {
     short: 'Force stop service containers',
     use: '[OPTIONS] [SERVICE...]',
@@ -509,6 +537,27 @@ const SUBS: Record<string, Sub> = {
       ctx.cli.out(tabwrite(`${['NAME\tSTATUS\tCONFIG FILES', ...out.map((o) => `${o.Name}\t${o.Status}\t${o.ConfigFiles}`)].join('\n')}\n`));
     },
   },
+  events: {
+    short: 'Receive real time events from containers',
+    use: '[OPTIONS] [SERVICE...]',
+    flags: [b('json', 'Output events as a stream of json objects')],
+    async run(ctx, f) {
+      const p = ctx.project();
+      const filters = JSON.stringify({ type: ['container'], label: [`${LABEL.project}=${p.project.name}`] });
+      const res = await ctx.cli.engine().stream('GET', '/events', { query: { filters } });
+      let buf = '';
+      for await (const chunk of res) {
+        buf += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          const out = line ? composeEvent(line, f.args, f.bool('json')) : undefined;
+          if (out !== undefined) ctx.cli.println(out);
+        }
+      }
+    },
+  },
   version: {
     short: 'Show the Docker Compose version information',
     flags: [b('short', 'Shows only Compose\'s version number'), s('format', 'Format the output. Values: [pretty | json]', 'f', 'pretty')],
@@ -536,6 +585,47 @@ function lifecycle(short: string, action: 'start' | 'stop' | 'restart', hasTimeo
         p.progress('Container', nameOf(c), past[action][0]);
         await ctx.cli.engine().post(`/containers/${c.Id}/${action}`, hasTimeout ? { t: timeout(f) } : undefined);
         p.progress('Container', nameOf(c), past[action][1]);
+      }
+    },
+  };
+}
+
+/**
+ * One daemon event line as docker compose prints it: "<local time, microseconds> container
+ * <action> <id> (k=v, ...)" or a JSON object; the compose labels are left out of the
+ * attributes, events of other services (when some are named) and other types are skipped.
+ */
+export function composeEvent(line: string, services: string[], json: boolean): string | undefined {
+  const e = new EventRow(line);
+  if (e.Type !== 'container') return undefined;
+  const service = e.Actor.Attributes[LABEL.service] ?? '';
+  if (services.length && !services.includes(service)) return undefined;
+  const attributes: Record<string, string> = {};
+  for (const k of Object.keys(e.Actor.Attributes).sort()) if (!k.startsWith('com.docker.compose.')) attributes[k] = e.Actor.Attributes[k];
+  // RFC3339NanoFixed "2006-01-02T15:04:05.000000000+01:00" in local time.
+  const fixed = rfc3339NanoFixed(e.TimeNano);
+  if (json) {
+    // Go's time.Time JSON: RFC3339Nano, trailing zeros of the fraction dropped.
+    const time = fixed.replace(/\.(\d{9})/, (_m, frac: string) => (frac.replace(/0+$/, '') ? `.${frac.replace(/0+$/, '')}` : ''));
+    return JSON.stringify({ action: e.Action, attributes, id: e.Actor.ID, service, time, type: 'container' });
+  }
+  const when = `${fixed.slice(0, 10)} ${fixed.slice(11, 26)}`;
+  const attrs = Object.entries(attributes).map(([k, v]) => `${k}=${v}`);
+  return `${when} container ${e.Action} ${e.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}`;
+}
+
+/** pause / unpause: the running (resp. paused) containers of the services, as docker compose reports them. */
+function pauser(short: string, action: 'pause' | 'unpause'): Sub {
+  return {
+    short,
+    use: '[SERVICE...]',
+    flags: [],
+    async run(ctx, f) {
+      const p = ctx.project();
+      const want = action === 'pause' ? 'running' : 'paused';
+      for (const c of (await p.containers({ services: f.args })).filter((x) => x.State === want)) {
+        await ctx.cli.engine().post(`/containers/${encodeURIComponent(c.Id)}/${action}`);
+        p.progress('Container', nameOf(c), action === 'pause' ? 'Paused' : 'Unpaused');
       }
     },
   };
