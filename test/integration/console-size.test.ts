@@ -5,8 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { integrationSkipReason } from '../helpers/daemon';
+import { integrationSkipReason, DOCKER, BERTH } from '../helpers/daemon';
 import { busyboxDaemon } from '../helpers/suite';
+import { Pty } from '../helpers/pty';
 
 const skip = integrationSkipReason();
 const json = { 'Content-Type': 'application/json' };
@@ -30,6 +31,24 @@ describe('console size and exec start errors', { skip }, () => {
     assert.deepEqual(JSON.parse(d.docker(['inspect', '-f', '{{json .HostConfig.ConsoleSize}}', 'cs0']).stdout), [0, 0]);
     assert.equal(d.docker(['rm', '-f', 'cs', 'cs0']).code, 0);
   });
+
+  for (const cli of ['docker', 'berth'] as const) {
+    test(`${cli} run -it on a terminal: the create carries the terminal's size as HostConfig.ConsoleSize`, async () => {
+      const args = ['run', '-it', '--name', `csr-${cli}`, 'busybox', 'stty', 'size'];
+      const t =
+        cli === 'docker'
+          ? new Pty([DOCKER, ...args], { rows: 27, cols: 93, env: { DOCKER_HOST: d.host } })
+          : new Pty([process.execPath, BERTH, ...args], { rows: 27, cols: 93, env: { BERTH_HOST: d.host, DOCKER_HOST: '' } });
+      try {
+        await t.expect(/27 93\r\n/);
+        assert.equal(await t.wait(), 0, t.output);
+      } finally {
+        t.kill();
+      }
+      assert.deepEqual(JSON.parse(d.docker(['inspect', '-f', '{{json .HostConfig.ConsoleSize}}', `csr-${cli}`]).stdout), [27, 93]);
+      assert.equal(d.docker(['rm', '-f', `csr-${cli}`]).code, 0);
+    });
+  }
 
   test('exec start with Tty and ConsoleSize: the exec process starts on a terminal of that size', async () => {
     assert.equal(d.docker(['run', '-d', '--name', 'csx', 'busybox', 'sleep', '300']).code, 0);
