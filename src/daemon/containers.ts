@@ -285,6 +285,8 @@ export class ContainerManager extends EventEmitter {
       ShmSize: hc.ShmSize || 64 * 1024 * 1024,
       LogConfig: validateLogConfig(hc.LogConfig),
       CgroupParent: hc.CgroupParent ?? '',
+      // [height, width] of the TTY from the start (the docker CLI sends its terminal's on run -it).
+      ConsoleSize: Array.isArray(hc.ConsoleSize) && hc.ConsoleSize.length === 2 && hc.ConsoleSize.every((n: unknown) => Number.isInteger(n) && (n as number) >= 0) ? [hc.ConsoleSize[0], hc.ConsoleSize[1]] : [0, 0],
     };
     if (Array.isArray(hc.Mounts) && hc.Mounts.length) hostConfig.Mounts = hc.Mounts;
     if (hc.Tmpfs && typeof hc.Tmpfs === 'object' && Object.keys(hc.Tmpfs).length) hostConfig.Tmpfs = hc.Tmpfs;
@@ -503,6 +505,7 @@ export class ContainerManager extends EventEmitter {
         additionalGids: user.additionalGids,
         hostname: c.Config.Hostname as string,
         tty: !!c.Config.Tty,
+        consoleSize: c.HostConfig.ConsoleSize,
         openStdin: !!c.Config.OpenStdin,
         capAdd: c.HostConfig.CapAdd ?? [],
         capDrop: c.HostConfig.CapDrop ?? [],

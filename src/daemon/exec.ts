@@ -333,11 +333,16 @@ export class ExecManager {
     s.runc = child;
     s.running = true;
     child.on('error', () => undefined);
+    // runc's own error (the command cannot start) comes on the stdio it shares with the process.
+    let startError: string | undefined;
     child.on('close', (code, signal) => {
       let status = code ?? (signal ? 128 + (signalNumberOf(signal) ?? 9) : 126);
       if (status === 255) {
         const err = runcError(readText(log));
-        if (err !== undefined) status = /executable file not found|no such file or directory/i.test(err) ? 127 : 126;
+        if (err !== undefined) {
+          status = /executable file not found|no such file or directory/i.test(err) ? 127 : 126;
+          startError = err;
+        }
       }
       this.finish(s, status);
     });
@@ -345,10 +350,38 @@ export class ExecManager {
     return {
       output: streams
         ? (onData, onEnd) => {
+            // Output is held until runc has written the pid file (the process started): what came
+            // before from a process that could not start is runc's error, which dockerd reports
+            // on stdout as "OCI runtime exec failed: ...: unknown" (its exec start stream).
+            let held: [number, Buffer][] | undefined = [];
+            const release = (): void => {
+              const h = held ?? [];
+              held = undefined;
+              for (const [n, b] of h) onData(n, b);
+            };
+            const poll = setInterval(() => {
+              if (s.exitCode !== null || !this.readPid(s)) return;
+              clearInterval(poll);
+              release();
+            }, 5);
             let open = streams.length;
+            const ended = (): void => {
+              clearInterval(poll);
+              void s.exited.then(() => {
+                if (held && startError !== undefined) {
+                  held = undefined;
+                  onData(1, Buffer.from(`OCI runtime exec failed: ${startError}: unknown\r\n`));
+                } else release();
+                onEnd();
+              });
+            };
             streams.forEach((st, i) => {
-              st.on('data', (b: Buffer) => onData(i + 1, b));
-              st.on('close', () => --open === 0 && onEnd());
+              st.on('data', (b: Buffer) => {
+                if (held && this.readPid(s)) release();
+                if (held) held.push([i + 1, b]);
+                else onData(i + 1, b);
+              });
+              st.on('close', () => --open === 0 && ended());
             });
           }
         : undefined,

@@ -34,6 +34,9 @@ export const runCommand: CommandSpec = {
     if (!detach && body.Tty && body.AttachStdin && !cli.streams.in.isTTY) {
       throw new StatusError(1, 'the input device is not a TTY');
     }
+    // As the docker CLI: the terminal's size goes with the create, so the TTY has it from the start.
+    const out = cli.streams.out;
+    if (!detach && body.Tty && out.isTTY && out.rows && out.columns) body.HostConfig = { ...body.HostConfig, ConsoleSize: [out.rows, out.columns] };
 
     let id: string;
     try {

@@ -49,3 +49,10 @@ test('resolv.conf: explicit servers, else the host minus loopback, else public f
   assert.equal(resolvConf([], [], [], undefined, 'nameserver 127.0.0.53\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
   assert.equal(resolvConf([], ['a.b'], ['ndots:1'], ['127.0.0.1'], ''), 'search a.b\nnameserver 127.0.0.1\noptions ndots:1\n');
 });
+
+test('tty: process.consoleSize from HostConfig.ConsoleSize [height, width]; 24x80 when unset or 0', () => {
+  assert.deepEqual(buildSpec({ ...base, tty: true, consoleSize: [33, 111] }).process.consoleSize, { height: 33, width: 111 });
+  assert.deepEqual(buildSpec({ ...base, tty: true, consoleSize: [0, 0] }).process.consoleSize, { height: 24, width: 80 });
+  assert.deepEqual(buildSpec({ ...base, tty: true }).process.consoleSize, { height: 24, width: 80 });
+  assert.equal(buildSpec({ ...base, tty: false, consoleSize: [33, 111] }).process.consoleSize, undefined);
+});

@@ -37,6 +37,8 @@ export interface SpecInput {
   additionalGids: number[];
   hostname: string;
   tty: boolean;
+  /** HostConfig.ConsoleSize [height, width]: the pty's size from the start (0s: 24x80). */
+  consoleSize?: [number, number];
   openStdin: boolean;
   capAdd?: string[];
   capDrop?: string[];
@@ -145,7 +147,10 @@ export function buildSpec(inp: SpecInput): OciSpec {
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     noNewPrivileges: sec.noNewPrivileges,
   };
-  if (inp.tty) process.consoleSize = { height: 24, width: 80 };
+  if (inp.tty) {
+    const [height, width] = inp.consoleSize ?? [0, 0];
+    process.consoleSize = height > 0 && width > 0 ? { height, width } : { height: 24, width: 80 };
+  }
 
   const linux: Record<string, unknown> = {
     namespaces: ns,
