@@ -201,13 +201,27 @@ export function labelHeader(name: string): string {
   return parts[parts.length - 1].replace(/[-_]/g, ' ');
 }
 
+/** A row with labels: docker's `{{.Label "key"}}` method and its HTML-escaped `{{json .}}`. */
+export abstract class LabeledRow {
+  readonly #labels: Record<string, string>;
+  constructor(labels: Record<string, string>) {
+    this.#labels = labels;
+  }
+  Label(name: string): string {
+    return this.#labels[name] ?? '';
+  }
+  marshalJSON(): string {
+    return htmlEscapeJSON(JSON.stringify(this));
+  }
+}
+
 // ---- containers (ps) ------------------------------------------------------------------------
 
 /**
  * A `ps` row. A class, so that the template engine treats it as docker treats its
  * ContainerContext: a struct, where an unknown field is an error rather than "<no value>".
  */
-export class ContainerRow {
+export class ContainerRow extends LabeledRow {
   Command = '';
   CreatedAt = '';
   ID = '';
@@ -223,16 +237,9 @@ export class ContainerRow {
   Size = '';
   State = '';
   Status = '';
-  readonly #labels: Record<string, string>;
   constructor(fields: Omit<ContainerRow, 'Label' | 'marshalJSON'>, labels: Record<string, string>) {
+    super(labels);
     Object.assign(this, fields);
-    this.#labels = labels;
-  }
-  Label(name: string): string {
-    return this.#labels[name] ?? '';
-  }
-  marshalJSON(): string {
-    return htmlEscapeJSON(JSON.stringify(this));
   }
 }
 // Named as docker's type, for template errors ("can't evaluate field X in type *formatter.ContainerContext").

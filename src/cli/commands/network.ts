@@ -5,8 +5,8 @@
 import { readAll } from '../../client/engine';
 import type { ContainerInspect } from '../../client/types';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, StatusError, errorText, type CommandSpec } from '../cli';
-import { FormatError, htmlEscapeJSON, renderList } from '../output';
-import { labelHeader, truncateID } from '../rows';
+import { FormatError, renderList } from '../output';
+import { LabeledRow, labelHeader, truncateID } from '../rows';
 import { FILTER_FLAG, filtersJson } from './filters';
 import { convertKVStringsToMap } from './container-opts';
 import { inspectAll } from './inspect';
@@ -28,7 +28,7 @@ interface NetworkJson {
 const enc = encodeURIComponent;
 
 /** A `network ls` row (docker's formatter.networkContext). */
-export class NetworkRow {
+export class NetworkRow extends LabeledRow {
   CreatedAt = '';
   Driver = '';
   ID = '';
@@ -37,9 +37,9 @@ export class NetworkRow {
   Labels = '';
   Name = '';
   Scope = '';
-  readonly #labels: Record<string, string>;
   constructor(n: NetworkJson, trunc: boolean) {
     const labels = n.Labels ?? {};
+    super(labels);
     this.CreatedAt = n.Created ? goTime(n.Created) : '';
     this.Driver = n.Driver ?? '';
     this.ID = trunc ? truncateID(n.Id) : n.Id;
@@ -50,13 +50,6 @@ export class NetworkRow {
       .join(',');
     this.Name = n.Name;
     this.Scope = n.Scope ?? '';
-    this.#labels = labels;
-  }
-  Label(name: string): string {
-    return this.#labels[name] ?? '';
-  }
-  marshalJSON(): string {
-    return htmlEscapeJSON(JSON.stringify(this));
   }
 }
 Object.defineProperty(NetworkRow, 'name', { value: 'formatter.networkContext' });

@@ -3,8 +3,8 @@
  */
 import { readAll } from '../../client/engine';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, StatusError, errorText, type CommandSpec } from '../cli';
-import { FormatError, htmlEscapeJSON, renderList } from '../output';
-import { labelHeader } from '../rows';
+import { FormatError, renderList } from '../output';
+import { LabeledRow, labelHeader } from '../rows';
 import { humanSize } from '../../util/units';
 import { FILTER_FLAG, filtersJson } from './filters';
 import { convertKVStringsToMap } from './container-opts';
@@ -52,7 +52,7 @@ export function naturalLess(a: string, b: string): boolean {
 }
 
 /** A `volume ls` row (docker's formatter.volumeContext). */
-export class VolumeRow {
+export class VolumeRow extends LabeledRow {
   Availability = 'N/A';
   Driver = '';
   Group = 'N/A';
@@ -63,9 +63,9 @@ export class VolumeRow {
   Scope = '';
   Size = 'N/A';
   Status = 'N/A';
-  readonly #labels: Record<string, string>;
   constructor(v: VolumeJson) {
     const labels = v.Labels ?? {};
+    super(labels);
     this.Driver = v.Driver;
     this.Labels = Object.entries(labels)
       .map(([k, x]) => `${k}=${x}`)
@@ -77,13 +77,6 @@ export class VolumeRow {
       if (v.UsageData.RefCount >= 0) this.Links = String(v.UsageData.RefCount);
       if (v.UsageData.Size >= 0) this.Size = humanSize(v.UsageData.Size);
     }
-    this.#labels = labels;
-  }
-  Label(name: string): string {
-    return this.#labels[name] ?? '';
-  }
-  marshalJSON(): string {
-    return htmlEscapeJSON(JSON.stringify(this));
   }
 }
 Object.defineProperty(VolumeRow, 'name', { value: 'formatter.volumeContext' });
