@@ -1,4 +1,5 @@
 import { Readable, Transform, PassThrough } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 
 /** Reads the first bytes of a stream and returns a stream that decompresses gzip when present. */
@@ -61,3 +62,22 @@ export async function readAll(input: Readable, limit = Infinity): Promise<Buffer
 }
 
 export { PassThrough };
+
+/**
+ * The non-empty lines of a stream of newline-delimited text (JSON message streams such as
+ * /events), trimmed; UTF-8 decoded across chunk boundaries. A last line without its newline (a
+ * stream cut short) is not a complete message and is dropped.
+ */
+export async function* lines(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let buf = '';
+  for await (const chunk of input) {
+    buf += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) yield line;
+    }
+  }
+}

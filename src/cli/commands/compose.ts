@@ -17,6 +17,7 @@ import { dumpYaml } from '../../compose/yaml';
 import { displayablePorts, ellipsis, truncateID } from '../rows';
 import { tabwrite } from '../format/table';
 import { humanDuration } from '../../util/units';
+import { lines } from '../../util/streams';
 import { parseFlags, flagUsages, FlagError, type FlagSpec, type ParsedFlags } from '../flags';
 import { StatusError, type Cli, type CommandSpec } from '../cli';
 import { attach, registerWait } from './attach-io';
@@ -545,16 +546,9 @@ const SUBS: Record<string, Sub> = {
       const p = ctx.project();
       const filters = JSON.stringify({ type: ['container'], label: [`${LABEL.project}=${p.project.name}`] });
       const res = await ctx.cli.engine().stream('GET', '/events', { query: { filters } });
-      let buf = '';
-      for await (const chunk of res) {
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          const out = line ? composeEvent(line, f.args, f.bool('json')) : undefined;
-          if (out !== undefined) ctx.cli.println(out);
-        }
+      for await (const line of lines(res)) {
+        const out = composeEvent(line, f.args, f.bool('json'));
+        if (out !== undefined) ctx.cli.println(out);
       }
     },
   },

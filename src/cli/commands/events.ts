@@ -9,6 +9,7 @@ import { TemplateError } from '../format/gotemplate';
 import { applyTimeRange } from '../timestamps';
 import { FILTER_FLAG, filtersJson } from './filters';
 import type { Query } from '../../client/engine';
+import { lines } from '../../util/streams';
 
 /** One event as the template sees it: Go's events.Message field names; `json` prints the daemon's line. */
 export class EventRow {
@@ -97,15 +98,6 @@ export const eventsCommand: CommandSpec = {
       };
     }
     const res = await cli.engine().stream('GET', '/events', { query: q });
-    let buf = '';
-    for await (const chunk of res) {
-      buf += (chunk as Buffer).toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line) cli.out(render(new EventRow(line)));
-      }
-    }
+    for await (const line of lines(res)) cli.out(render(new EventRow(line)));
   },
 };
