@@ -25,14 +25,7 @@ export function createNetns(file: string): void {
       n.mount('/proc/thread-self/ns/net', file, null, MS.BIND);
       namespaceDefaults();
     } finally {
-      // Back home before anything else can run; failing here would leave berthd's main thread
-      // in the container's namespace, so it is fatal.
-      try {
-        n.setns(home, CLONE_NEWNET);
-      } catch (e) {
-        process.stderr.write(`berthd: cannot return to the host network namespace: ${(e as Error).message}\n`);
-        process.exit(70);
-      }
+      returnHome(home);
     }
   } catch (e) {
     fs.rmSync(file, { force: true });
@@ -84,6 +77,19 @@ export function setInterfaceIPv6(file: string, ifname: string, enable: boolean):
   });
 }
 
+/**
+ * Back to the host's network namespace, before anything else can run: failing here would leave
+ * berthd's main thread in a container's namespace, so it is fatal.
+ */
+function returnHome(home: number): void {
+  try {
+    native().setns(home, CLONE_NEWNET);
+  } catch (e) {
+    process.stderr.write(`berthd: cannot return to the host network namespace: ${(e as Error).message}\n`);
+    process.exit(70);
+  }
+}
+
 /** Runs `fn` (synchronous) on berthd's main thread inside the namespace mounted at `file`. */
 function inNetns(file: string, fn: () => void): void {
   const n = native();
@@ -94,12 +100,7 @@ function inNetns(file: string, fn: () => void): void {
     try {
       fn();
     } finally {
-      try {
-        n.setns(home, CLONE_NEWNET);
-      } catch (e) {
-        process.stderr.write(`berthd: cannot return to the host network namespace: ${(e as Error).message}\n`);
-        process.exit(70);
-      }
+      returnHome(home);
     }
   } finally {
     fs.closeSync(target);
